@@ -1,0 +1,61 @@
+// The daemon's configuration: typed values with their defaults.
+//
+// Every key is declared once, in config_keys.cpp; that table drives parsing
+// (config_loader.cpp), --check-config and the test that etc/clubvoice.yaml
+// documents every key. Thread: loop (a Config is a value; copies are cheap).
+#pragma once
+
+#include "log.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace clubvoice {
+
+enum class AudioMode { listen, half, full };
+
+struct Config {
+    struct Server {
+        std::string host = "0.0.0.0";
+        int port = 5000;
+    } server;
+
+    struct Device {
+        std::string device = "default";
+    };
+    struct Audio {
+        AudioMode mode = AudioMode::full;
+        Device capture;
+        Device playback;
+    } audio;
+
+    struct Log {
+        log::Level level = log::Level::info;
+    } log;
+
+    struct Web {
+        std::string root;  // set from the build's default by default_config()
+    } web;
+};
+
+// The defaults, with the build's web root filled in.
+Config default_config();
+
+// A file that cannot be used. what() is one line: "FILE[:LINE]: KEY: PROBLEM".
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct LoadedConfig {
+    Config config;
+    std::vector<std::string> warnings;  // e.g. unknown keys, one line each
+};
+
+// Parses YAML text; `origin` names the source in messages (usually the path).
+LoadedConfig load_config_text(const std::string& text, const std::string& origin);
+// Reads and parses a file. Throws ConfigError.
+LoadedConfig load_config_file(const std::string& path);
+
+}  // namespace clubvoice

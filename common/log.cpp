@@ -1,0 +1,66 @@
+#include "log.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace clubvoice::log {
+namespace {
+
+std::atomic<Level> current_level{Level::notice};
+std::atomic<bool> journal_prefixes{false};
+
+constexpr std::array<std::pair<Level, std::string_view>, 5> kNames{{
+    {Level::error, "error"},
+    {Level::warning, "warning"},
+    {Level::notice, "notice"},
+    {Level::info, "info"},
+    {Level::debug, "debug"},
+}};
+
+}  // namespace
+
+std::optional<Level> parse_level(std::string_view name) {
+    for (const auto& [lvl, text] : kNames) {
+        if (text == name) return lvl;
+    }
+    return std::nullopt;
+}
+
+std::string_view level_name(Level lvl) {
+    for (const auto& [l, text] : kNames) {
+        if (l == lvl) return text;
+    }
+    return "unknown";
+}
+
+void init_from_environment() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    journal_prefixes = stream != nullptr && *stream != '\0';
+}
+
+void set_level(Level lvl) { current_level = lvl; }
+Level level() { return current_level; }
+bool enabled(Level lvl) { return static_cast<int>(lvl) <= static_cast<int>(current_level.load()); }
+
+void write(Level lvl, std::string_view message) {
+    // One fwrite per line so concurrent writers (lws's log hook) never interleave
+    // inside a line.
+    std::string line;
+    line.reserve(message.size() + 16);
+    if (journal_prefixes) {
+        line += '<';
+        line += static_cast<char>('0' + static_cast<int>(lvl));
+        line += '>';
+    } else {
+        line += level_name(lvl);
+        line += ": ";
+    }
+    line += message;
+    if (line.back() != '\n') line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace clubvoice::log

@@ -1,0 +1,50 @@
+// clubvoiced: the entry point. Parses the command line, loads the
+// configuration and runs the daemon; start-up errors are one line and exit 1.
+#include "cli_options.hpp"
+#include "config.hpp"
+#include "daemon.hpp"
+#include "log.hpp"
+#include "version.hpp"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+    using namespace clubvoice;
+    log::init_from_environment();
+
+    CliOptions options;
+    try {
+        options = parse_cli(argc, argv);
+    } catch (const UsageError& e) {
+        fmt::print(stderr, "clubvoiced: {}\n{}", e.what(), usage_text());
+        return 2;
+    }
+    if (options.help) {
+        fmt::print("{}", usage_text());
+        return 0;
+    }
+    if (options.version) {
+        fmt::print("clubvoiced {}\n", kVersion);
+        return 0;
+    }
+
+    try {
+        LoadedConfig loaded = load_config_file(options.config_path);
+        for (const auto& warning : loaded.warnings) log::warning("{}", warning);
+        if (options.check_config) {
+            fmt::print("{}: ok\n", options.config_path);
+            return 0;
+        }
+        Daemon daemon(options.config_path, std::move(loaded.config), options.verbosity);
+        daemon.run();
+        return 0;
+    } catch (const ConfigError& e) {
+        log::error("{}", e.what());
+    } catch (const std::exception& e) {
+        log::error("{}: {}", options.config_path, e.what());
+    }
+    return 1;
+}

@@ -1,0 +1,28 @@
+#include "uv_handles.hpp"
+
+namespace clubvoice {
+
+UvLoop::~UvLoop() {
+    // Handles still open here are being closed; let their callbacks run.
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+}
+
+UvTimer start_timer(uv_loop_t* loop, uint64_t first_ms, uint64_t repeat_ms, UvTimer::Callback cb) {
+    UvTimer timer(std::move(cb));
+    uv_check(uv_timer_init(loop, timer.get()), "uv_timer_init");
+    timer.mark_initialised();
+    uv_check(uv_timer_start(timer.get(), &UvTimer::trampoline, first_ms, repeat_ms),
+             "uv_timer_start");
+    return timer;
+}
+
+UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb) {
+    UvSignal sig(std::move(cb));
+    uv_check(uv_signal_init(loop, sig.get()), "uv_signal_init");
+    sig.mark_initialised();
+    uv_check(uv_signal_start(sig.get(), &UvSignal::trampoline<int>, signum), "uv_signal_start");
+    return sig;
+}
+
+}  // namespace clubvoice

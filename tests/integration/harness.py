@@ -1,0 +1,165 @@
+"""Shared pieces of the integration tests: a temporary config, the real
+daemon as a child process, a real NOTIFY_SOCKET listener and HTTP helpers.
+Standard library only, so Debian's /usr/bin/python3 runs it as it is."""
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+CLUBVOICED = os.environ.get("CLUBVOICED", "build/daemon/clubvoiced")
+SOURCE_ROOT = os.environ.get("CLUBVOICE_SOURCE_ROOT", os.getcwd())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+class NotifyListener:
+    """A Unix datagram socket standing in for systemd's notification socket."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.05)
+        self.messages = []  # each a dict of KEY -> value, in arrival order
+
+    def poll(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except (socket.timeout, BlockingIOError):
+                return
+            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+            self.messages.append(fields)
+
+    def wait_for(self, key, value=None, timeout=5.0, after=0):
+        """The first message from index `after` on carrying key (=value)."""
+        def find():
+            self.poll()
+            for i, m in enumerate(self.messages[after:], start=after):
+                if key in m and (value is None or m[key] == value):
+                    return i, m
+            return None
+        found = wait_until(find, timeout)
+        if not found:
+            raise AssertionError(f"no {key}={value} from the daemon; got {self.messages[after:]}")
+        return found
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    """The built clubvoiced with a config of its own, in a temporary directory."""
+
+    def __init__(self, config_text=None, extra_env=None, notify=True, port=None):
+        self.dir = tempfile.TemporaryDirectory(prefix="clubvoice-test-")
+        self.port = port or free_port()
+        self.config_path = os.path.join(self.dir.name, "clubvoice.yaml")
+        if config_text is None:
+            config_text = self.default_config()
+        self.write_config(config_text)
+        self.notify = NotifyListener(self.dir.name) if notify else None
+        self.stderr_path = os.path.join(self.dir.name, "stderr.log")
+        self.extra_env = extra_env or {}
+        self.proc = None
+
+    def default_config(self, **overrides):
+        web_root = overrides.get("web_root", os.path.join(SOURCE_ROOT, "web", "dist"))
+        return (f"server: {{host: 127.0.0.1, port: {self.port}}}\n"
+                f"web: {{root: {web_root}}}\n"
+                f"log: {{level: {overrides.get('log_level', 'info')}}}\n")
+
+    def write_config(self, text):
+        with open(self.config_path, "w") as f:
+            f.write(text)
+
+    def start(self, args=(), wait_ready=True):
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        env.pop("JOURNAL_STREAM", None)
+        if self.notify:
+            env["NOTIFY_SOCKET"] = self.notify.path
+        env.update(self.extra_env)
+        self.stderr_file = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([CLUBVOICED, "-c", self.config_path, *args],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self.stderr_file, env=env)
+        if wait_ready:
+            self.notify.wait_for("READY", "1", timeout=10)
+        return self
+
+    def stderr(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def get(self, path, method="GET"):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            conn.request(method, path)
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def get_json(self, path):
+        status, _, body = self.get(path)
+        return status, json.loads(body)
+
+    def signal(self, signum):
+        self.proc.send_signal(signum)
+
+    def stop(self, timeout=5):
+        """SIGTERM, then the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            self.stderr_file.close()
+            # Under the ASan+UBSan build a report fails the test that ran the daemon.
+            report = re.search(r"(ERROR: \w+Sanitizer.*|.*runtime error:.*)", self.stderr())
+            if report:
+                raise AssertionError(f"sanitizer report from clubvoiced: {report.group(0)}")
+        if self.notify:
+            self.notify.close()
+        self.dir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def run_daemon_once(args, config_text=None, timeout=10):
+    """Runs clubvoiced to completion (for --check-config, --version, bad
+    configs); returns (exit status, stdout, stderr, config path)."""
+    with Daemon(config_text, notify=False) as d:
+        cmd = [CLUBVOICED, *(a.replace("{config}", d.config_path) for a in args)]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr, d.config_path

@@ -1,0 +1,158 @@
+#include "config.hpp"
+#include "config_keys.hpp"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace clubvoice {
+namespace {
+
+std::string error_of(const std::string& text) {
+    try {
+        load_config_text(text, "test.yaml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+    LoadedConfig loaded = load_config_text("", "test.yaml");
+    EXPECT_EQ(loaded.config.server.host, "0.0.0.0");
+    EXPECT_EQ(loaded.config.server.port, 5000);
+    EXPECT_EQ(loaded.config.audio.mode, AudioMode::full);
+    EXPECT_EQ(loaded.config.audio.capture.device, "default");
+    EXPECT_EQ(loaded.config.audio.playback.device, "default");
+    EXPECT_FALSE(loaded.config.web.root.empty());
+    EXPECT_TRUE(loaded.warnings.empty());
+}
+
+TEST(Config, GoodFileSetsEveryValue) {
+    LoadedConfig loaded = load_config_text(R"(
+server:
+  host: 127.0.0.1
+  port: 8080
+audio:
+  mode: half
+  capture:  { device: "hw:1" }
+  playback: { device: plughw:2 }
+log: { level: debug }
+web: { root: /srv/web }
+)",
+                                           "test.yaml");
+    EXPECT_EQ(loaded.config.server.host, "127.0.0.1");
+    EXPECT_EQ(loaded.config.server.port, 8080);
+    EXPECT_EQ(loaded.config.audio.mode, AudioMode::half);
+    EXPECT_EQ(loaded.config.audio.capture.device, "hw:1");
+    EXPECT_EQ(loaded.config.audio.playback.device, "plughw:2");
+    EXPECT_EQ(loaded.config.log.level, log::Level::debug);
+    EXPECT_EQ(loaded.config.web.root, "/srv/web");
+    EXPECT_TRUE(loaded.warnings.empty());
+}
+
+TEST(Config, BadChoiceNamesLineKeyAndChoices) {
+    EXPECT_EQ(error_of("audio:\n  mode: loud\n"),
+              "test.yaml:2: audio.mode: must be one of listen, half, full (got \"loud\")");
+}
+
+TEST(Config, BadIntegers) {
+    EXPECT_EQ(error_of("server:\n  port: 70000\n"),
+              "test.yaml:2: server.port: must be an integer from 1 to 65535 (got \"70000\")");
+    EXPECT_EQ(error_of("server:\n  port: 0\n"),
+              "test.yaml:2: server.port: must be an integer from 1 to 65535 (got \"0\")");
+    EXPECT_EQ(error_of("server:\n  port: 50.5\n"),
+              "test.yaml:2: server.port: must be an integer from 1 to 65535 (got \"50.5\")");
+    EXPECT_EQ(error_of("server:\n  port: 5000x\n"),
+              "test.yaml:2: server.port: must be an integer from 1 to 65535 (got \"5000x\")");
+}
+
+TEST(Config, MissingAndWrongShapedValues) {
+    EXPECT_EQ(error_of("server:\n  port:\n"),
+              "test.yaml:2: server.port: needs a value (an integer from 1 to 65535)");
+    EXPECT_EQ(error_of("server:\n  host: [a, b]\n"), "test.yaml:2: server.host: must be a string");
+    EXPECT_EQ(error_of("server:\n  host: \"\"\n"), "test.yaml:2: server.host: must not be empty");
+    EXPECT_EQ(error_of("audio: full\n"), "test.yaml:1: audio: must be a mapping of keys");
+    EXPECT_EQ(error_of("- a\n- b\n"), "test.yaml:1: (top level): must be a mapping of keys");
+}
+
+TEST(Config, DuplicateKeyIsAnError) {
+    EXPECT_EQ(error_of("server:\n  port: 1\n  port: 2\n"),
+              "test.yaml:3: server.port: given more than once");
+}
+
+TEST(Config, SyntaxErrorNamesTheLine) {
+    std::string error = error_of("server:\n  port: 1\n bad indent: [\n");
+    EXPECT_EQ(error.rfind("test.yaml:", 0), 0U) << error;
+    EXPECT_NE(error.find("YAML syntax"), std::string::npos) << error;
+}
+
+TEST(Config, UnknownKeysWarnWithTheirPath) {
+    LoadedConfig loaded = load_config_text("server:\n  prot: 1\naudio:\n  capture:\n    dev: x\n",
+                                           "test.yaml");
+    ASSERT_EQ(loaded.warnings.size(), 2U);
+    EXPECT_EQ(loaded.warnings[0], "test.yaml:2: server.prot: unknown key, ignored");
+    EXPECT_EQ(loaded.warnings[1], "test.yaml:5: audio.capture.dev: unknown key, ignored");
+    EXPECT_EQ(loaded.config.server.port, 5000);
+}
+
+TEST(Config, MissingFileNamesIt) {
+    try {
+        load_config_file("/nonexistent/clubvoice.yaml");
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "/nonexistent/clubvoice.yaml: cannot read: No such file or directory");
+    }
+}
+
+TEST(Config, ShowRoundTripsThroughParse) {
+    Config config = load_config_text("audio: {mode: listen}\nlog: {level: warning}\n", "t").config;
+    for (const auto& key : config_keys()) {
+        Config copy = default_config();
+        EXPECT_EQ(key.parse(copy, YAML::Node(key.show(config))), "") << key.path;
+        EXPECT_EQ(key.show(copy), key.show(config)) << key.path;
+    }
+}
+
+TEST(Config, RestartOnlyKeysLiveUnderServer) {
+    // Daemon::reload keeps the whole server section when it refuses such a change.
+    for (const auto& key : config_keys()) {
+        if (key.needs_restart) {
+            EXPECT_TRUE(key.path.starts_with("server.")) << key.path;
+        }
+    }
+}
+
+// The shipped file sets every key, each with a comment on or just above its line.
+TEST(Config, ShippedFileDocumentsEveryKey) {
+    const std::string path = std::string(CLUBVOICE_SOURCE_ROOT) + "/etc/clubvoice.yaml";
+    LoadedConfig loaded = load_config_file(path);
+    EXPECT_TRUE(loaded.warnings.empty()) << loaded.warnings.front();
+
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    YAML::Node root = YAML::LoadFile(path);
+    for (const auto& key : config_keys()) {
+        YAML::Node node = YAML::Clone(root);
+        std::string path_left(key.path);
+        while (true) {
+            auto dot = path_left.find('.');
+            node = node[path_left.substr(0, dot)];
+            ASSERT_TRUE(node.IsDefined()) << key.path << " is not in etc/clubvoice.yaml";
+            if (dot == std::string::npos) break;
+            path_left = path_left.substr(dot + 1);
+        }
+        auto line = static_cast<std::size_t>(node.Mark().line);
+        bool commented = lines[line].find('#') != std::string::npos ||
+                         (line > 0 && lines[line - 1].find('#') != std::string::npos);
+        EXPECT_TRUE(commented) << key.path << " has no comment in etc/clubvoice.yaml";
+    }
+}
+
+}  // namespace
+}  // namespace clubvoice
