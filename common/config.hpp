@@ -19,6 +19,11 @@ struct Config {
     struct Server {
         std::string host = "0.0.0.0";
         int port = 5000;
+        int ping_interval_ms = 25000;
+        int ping_timeout_ms = 20000;
+        int connect_timeout_ms = 45000;
+        int max_payload_bytes = 1000000;
+        std::vector<std::string> cors_origins;  // empty: same origin only
     } server;
 
     struct Device {

@@ -54,6 +54,32 @@ ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::
             [field](const Config& c) { return std::to_string(read(field, c)); }};
 }
 
+ConfigKey string_list_key(std::string_view path, Field<std::vector<std::string>> field,
+                          std::string_view help) {
+    return {path, help, false,
+            [field](Config& c, const YAML::Node& n) -> std::string {
+                if (n.IsNull()) {
+                    field(c).clear();
+                    return {};
+                }
+                if (!n.IsSequence()) return "must be a list of strings, e.g. [a, b]";
+                std::vector<std::string> values;
+                for (const auto& item : n) {
+                    if (!item.IsScalar() || item.Scalar().empty()) {
+                        return "must be a list of non-empty strings";
+                    }
+                    values.push_back(item.Scalar());
+                }
+                field(c) = std::move(values);
+                return {};
+            },
+            [field](const Config& c) {
+                YAML::Emitter out;  // quotes what needs quoting ("*", ": ", ...)
+                out << YAML::Flow << read(field, c);
+                return std::string(out.c_str());
+            }};
+}
+
 template <typename E, std::size_t N>
 ConfigKey choice_key(std::string_view path, Field<E> field,
                      const std::array<std::pair<std::string_view, E>, N>& choices,
@@ -106,6 +132,23 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(restart_only(int_key(
         "server.port", [](Config& c) -> int& { return c.server.port; }, 1, 65535,
         "TCP port for HTTP, WebSocket and Socket.IO")));
+    keys.push_back(int_key(
+        "server.ping_interval_ms", [](Config& c) -> int& { return c.server.ping_interval_ms; },
+        50, 600000, "Engine.IO heartbeat: how often the server pings each client"));
+    keys.push_back(int_key(
+        "server.ping_timeout_ms", [](Config& c) -> int& { return c.server.ping_timeout_ms; },
+        50, 600000, "Engine.IO heartbeat: how long a client may take to answer a ping"));
+    keys.push_back(int_key(
+        "server.connect_timeout_ms",
+        [](Config& c) -> int& { return c.server.connect_timeout_ms; }, 50, 600000,
+        "Socket.IO: how long a new session may take to join a namespace"));
+    keys.push_back(int_key(
+        "server.max_payload_bytes", [](Config& c) -> int& { return c.server.max_payload_bytes; },
+        1024, 100000000, "largest Engine.IO packet or polling request body a client may send"));
+    keys.push_back(string_list_key(
+        "server.cors_origins",
+        [](Config& c) -> std::vector<std::string>& { return c.server.cors_origins; },
+        "origins allowed to use the server from other sites; [\"*\"] allows every origin"));
     keys.push_back(choice_key<AudioMode>(
         "audio.mode", [](Config& c) -> AudioMode& { return c.audio.mode; }, kModes,
         "listen: nobody talks; half: one talker holds the floor; full: every talker is mixed"));
