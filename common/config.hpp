@@ -9,11 +9,13 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace clubvoice {
 
 enum class AudioMode { listen, half, full };
+std::string_view to_string(AudioMode mode);  // "listen", "half", "full"
 
 struct Config {
     struct Server {

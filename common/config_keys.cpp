@@ -193,6 +193,13 @@ bool is_config_group(std::string_view path) {
     return false;
 }
 
+std::string_view to_string(AudioMode mode) {
+    for (const auto& [name, value] : kModes) {
+        if (value == mode) return name;
+    }
+    return "?";
+}
+
 Config default_config() {
     Config config;
     config.web.root = std::string(kDefaultWebRoot);

@@ -2,6 +2,7 @@
 
 #include "config_keys.hpp"
 #include "log.hpp"
+#include "prometheus.hpp"
 #include "version.hpp"
 
 #include <fmt/format.h>
@@ -15,7 +16,7 @@ Daemon::Daemon(std::string config_path, Config config, int verbosity)
     : config_path_(std::move(config_path)),
       verbosity_(verbosity),
       config_(std::move(config)),
-      routes_(config_) {
+      routes_(config_, status_sources()) {
     apply_log_level();
 }
 
@@ -27,14 +28,73 @@ void Daemon::apply_log_level() {
     log::set_level(static_cast<log::Level>(std::max(wanted, static_cast<int>(config_.log.level))));
 }
 
+StatusSources Daemon::status_sources() {
+    StatusSources sources;
+    sources.status = [this](nlohmann::json& status) {
+        if (!sio_) return;
+        const EioServer& engine = sio_->engine();
+        const EioCounters& c = engine.counters();
+        auto& server = status["server"];
+        server["sessions"] = engine.session_count();
+        server["clients"] = room_->clients();
+        server["sessions_opened"] = c.sessions_opened;
+        server["upgrades"] = c.upgrades;
+        server["protocol_errors"] = c.protocol_errors + sio_->protocol_errors();
+        server["ping_timeouts"] = c.ping_timeouts;
+        server["send_queue_overflows"] = c.queue_overflows;
+        server["stream_drops"] = engine.stream_drops();
+    };
+    sources.metrics = [this](std::string& out) {
+        if (!sio_) return;
+        const EioServer& engine = sio_->engine();
+        const EioCounters& c = engine.counters();
+        auto n = [](auto v) { return static_cast<double>(v); };
+        append_metric(out, "clubvoice_sessions", MetricType::gauge,
+                      "Open Engine.IO sessions.", n(engine.session_count()));
+        append_metric(out, "clubvoice_clients", MetricType::gauge,
+                      "Socket.IO clients in the room namespace.", n(room_->clients()));
+        append_metric(out, "clubvoice_sessions_opened_total", MetricType::counter,
+                      "Engine.IO sessions opened.", n(c.sessions_opened));
+        append_metric(out, "clubvoice_upgrades_total", MetricType::counter,
+                      "Polling sessions upgraded to WebSocket.", n(c.upgrades));
+        append_metric(out, "clubvoice_protocol_errors_total", MetricType::counter,
+                      "Sessions closed for malformed Engine.IO or Socket.IO input.",
+                      n(c.protocol_errors + sio_->protocol_errors()));
+        append_metric(out, "clubvoice_ping_timeouts_total", MetricType::counter,
+                      "Sessions closed because a ping went unanswered.", n(c.ping_timeouts));
+        append_metric(out, "clubvoice_send_queue_overflows_total", MetricType::counter,
+                      "Sessions closed because they did not take their control packets.",
+                      n(c.queue_overflows));
+        append_metric(out, "clubvoice_stream_drops_total", MetricType::counter,
+                      "Audio packets skipped for listeners that fell behind.",
+                      n(engine.stream_drops()));
+    };
+    return sources;
+}
+
+SioOptions Daemon::sio_options() const {
+    SioOptions options;
+    options.engine.path = "/socket.io/";
+    options.engine.ping_interval_ms = config_.server.ping_interval_ms;
+    options.engine.ping_timeout_ms = config_.server.ping_timeout_ms;
+    options.engine.max_payload = static_cast<std::size_t>(config_.server.max_payload_bytes);
+    options.engine.cors_origins = config_.server.cors_origins;
+    options.connect_timeout_ms = config_.server.connect_timeout_ms;
+    return options;
+}
+
 void Daemon::run() {
     log::notice("clubvoiced {} starting: config {}, capture {}, playback {}, mode {}", kVersion,
                 config_path_, config_.audio.capture.device, config_.audio.playback.device,
-                find_config_key("audio.mode")->show(config_));
+                to_string(config_.audio.mode));
     notifier_.status("starting");
 
-    server_ = std::make_unique<HttpServer>(loop_.get(), config_.server,
-                                           [this](const HttpRequest& r) { return routes_.handle(r); });
+    sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
+    room_ = std::make_unique<RoomNamespace>(*sio_, config_);
+    web_ = std::make_unique<WebServer>(
+        loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
+        responder_);
+    web_->add_engine(sio_->engine());
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
     sigint_ = watch_signal(loop_.get(), SIGINT, [this] { stop(); });
     sighup_ = watch_signal(loop_.get(), SIGHUP, [this] { reload(); });
@@ -47,7 +107,7 @@ void Daemon::run() {
     notifier_.ready(listening);
 
     loop_.run();  // returns once stop() has closed our handles and lws has drained
-    server_.reset();  // second lws_context_destroy: frees what the first one left
+    web_.reset();  // second lws_context_destroy: frees what the first one left
     log::notice("stopped");
 }
 
@@ -65,6 +125,7 @@ void Daemon::reload() {
         loaded.config.server = config_.server;  // every restart-only key lives in server.*
         config_ = std::move(loaded.config);
         apply_log_level();
+        if (sio_) sio_->apply(sio_options());
         log::notice("reloaded {}", config_path_);
         notifier_.ready(fmt::format("reloaded {}", config_path_));
     } catch (const ConfigError& e) {
@@ -82,7 +143,8 @@ void Daemon::stop() {
     sigterm_.close();
     sigint_.close();
     sighup_.close();
-    if (server_) server_->begin_shutdown();
+    if (sio_) sio_->close_all();
+    if (web_) web_->begin_shutdown();
 }
 
 }  // namespace clubvoice

@@ -4,7 +4,10 @@
 
 #include "config.hpp"
 #include "http_routes.hpp"
-#include "http_server.hpp"
+#include "http_responder.hpp"
+#include "room_namespace.hpp"
+#include "sio_server.hpp"
+#include "web_server.hpp"
 #include "systemd_notifier.hpp"
 #include "uv_handles.hpp"
 
@@ -25,6 +28,8 @@ private:
     void apply_log_level();
     void reload();
     void stop();
+    SioOptions sio_options() const;
+    StatusSources status_sources();
 
     std::string config_path_;
     int verbosity_;
@@ -34,7 +39,11 @@ private:
     UvLoop loop_;
     HttpRoutes routes_;
     SystemdNotifier notifier_;
-    std::unique_ptr<HttpServer> server_;
+    HttpResponder responder_;
+    std::unique_ptr<SioServer> sio_;
+    std::unique_ptr<RoomNamespace> room_;
+    // Destroyed first: its connections call into the servers above while closing.
+    std::unique_ptr<WebServer> web_;
     UvSignal sigterm_;
     UvSignal sigint_;
     UvSignal sighup_;

@@ -3,6 +3,7 @@
 #include "static_files.hpp"
 #include "version.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -18,18 +19,15 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kPages{{
     {"/debug", "/debug.html"},
 }};
 
-std::string_view mode_name(AudioMode mode) {
-    switch (mode) {
-        case AudioMode::listen: return "listen";
-        case AudioMode::half: return "half";
-        case AudioMode::full: return "full";
-    }
-    return "?";
-}
-
 }  // namespace
 
-HttpRoutes::HttpRoutes(const Config& config) : config_(config) {}
+HttpRoutes::HttpRoutes(const Config& config, StatusSources sources)
+    : config_(config), sources_(std::move(sources)) {}
+
+double HttpRoutes::uptime_s() const {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now() - started_).count();
+}
 
 HttpResponse HttpRoutes::handle(const HttpRequest& request) const {
     if (request.method != "GET" && request.method != "HEAD") {
@@ -37,23 +35,40 @@ HttpResponse HttpRoutes::handle(const HttpRequest& request) const {
     }
     if (request.path == "/health") return health();
     if (request.path == "/status") return status();
+    if (request.path == "/metrics") return metrics();
     return static_file(request.path);
 }
 
 HttpResponse HttpRoutes::health() const {
-    return HttpResponse::json(200, nlohmann::json{{"status", "ok"}}.dump());
+    nlohmann::json body = {{"status", "ok"}};
+    if (sources_.health) sources_.health(body);
+    return HttpResponse::json(body["status"] == "down" ? 503 : 200, body.dump());
 }
 
 HttpResponse HttpRoutes::status() const {
-    using namespace std::chrono;
-    double uptime = duration<double>(steady_clock::now() - started_).count();
     nlohmann::json body = {
         {"version", kVersion},
-        {"uptime_s", uptime},
+        {"uptime_s", uptime_s()},
         {"server", {{"host", config_.server.host}, {"port", config_.server.port}}},
-        {"audio", {{"mode", mode_name(config_.audio.mode)}}},
+        {"audio", {{"mode", to_string(config_.audio.mode)}}},
     };
+    if (sources_.status) sources_.status(body);
     return HttpResponse::json(200, body.dump());
+}
+
+HttpResponse HttpRoutes::metrics() const {
+    std::string text = fmt::format(
+        "# HELP clubvoice_build_info Version of the running daemon.\n"
+        "# TYPE clubvoice_build_info gauge\n"
+        "clubvoice_build_info{{version=\"{}\"}} 1\n"
+        "# HELP clubvoice_uptime_seconds Time since the daemon started.\n"
+        "# TYPE clubvoice_uptime_seconds gauge\n"
+        "clubvoice_uptime_seconds {:.3f}\n",
+        kVersion, uptime_s());
+    if (sources_.metrics) sources_.metrics(text);
+    HttpResponse response = HttpResponse::text(200, std::move(text));
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return response;
 }
 
 HttpResponse HttpRoutes::static_file(std::string_view path) const {

@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace clubvoice {
 
@@ -17,12 +19,13 @@ struct HttpResponse {
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
     std::string file;  // when set, the file at this path is served instead of body
+    std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. {"allow", "GET"}
 
     static HttpResponse json(int status, std::string body) {
-        return {status, "application/json", std::move(body), {}};
+        return {status, "application/json", std::move(body), {}, {}};
     }
     static HttpResponse text(int status, std::string body) {
-        return {status, "text/plain; charset=utf-8", std::move(body), {}};
+        return {status, "text/plain; charset=utf-8", std::move(body), {}, {}};
     }
 };
 

@@ -22,6 +22,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def sanitizer_report(stderr_text):
+    """The first AddressSanitizer/UBSan report in a program's stderr, or None."""
+    match = re.search(r"(==\d+==ERROR: \w+Sanitizer|.*runtime error:)", stderr_text)
+    if not match:
+        return None
+    return "\n".join(stderr_text[match.start():].splitlines()[:60])
+
+
 def wait_until(predicate, timeout, interval=0.02):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -141,9 +149,9 @@ class Daemon:
         if self.proc:
             self.stderr_file.close()
             # Under the ASan+UBSan build a report fails the test that ran the daemon.
-            report = re.search(r"(ERROR: \w+Sanitizer.*|.*runtime error:.*)", self.stderr())
+            report = sanitizer_report(self.stderr())
             if report:
-                raise AssertionError(f"sanitizer report from clubvoiced: {report.group(0)}")
+                raise AssertionError(f"sanitizer report from clubvoiced:\n{report}")
         if self.notify:
             self.notify.close()
         self.dir.cleanup()
@@ -163,3 +171,49 @@ def run_daemon_once(args, config_text=None, timeout=10):
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                            stdin=subprocess.DEVNULL)
         return p.returncode, p.stdout, p.stderr, d.config_path
+
+
+class ConformanceServer:
+    """The built sio-conformance-server on a free port (pingInterval 300 ms,
+    pingTimeout 200 ms, Engine.IO echo at /engine.io/, Socket.IO at /socket.io/)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [os.environ["SIO_CONFORMANCE_SERVER"], "--port", str(self.port)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        def up():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return True
+            except OSError:
+                return False
+        if not wait_until(up, 10):
+            raise AssertionError("sio-conformance-server did not start")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def request(self, method, path, body=None, headers=None, timeout=5):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        code = self.proc.wait(timeout=5)
+        err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stderr.close()
+        report = sanitizer_report(err)
+        if report:
+            raise AssertionError(f"sanitizer report from sio-conformance-server:\n{report}")
+        return code

@@ -1,8 +1,11 @@
 // The libwebsockets context, joined to the daemon's libuv loop as a foreign
-// loop, and the HTTP side of its protocol callback. Thread: loop.
+// loop, and its protocol callback: requests under an Engine.IO path go to
+// that EioServer, every other HTTP request to the route handler. Thread: loop.
 #pragma once
 
 #include "config.hpp"
+#include "eio_server.hpp"
+#include "http_responder.hpp"
 #include "http_types.hpp"
 
 #include <libwebsockets.h>
@@ -14,36 +17,41 @@
 
 namespace clubvoice {
 
-class HttpServer {
+class WebServer {
 public:
     // Listens on config.host:config.port. Throws std::runtime_error naming the
-    // address when the context cannot be created (port taken, bad address).
-    HttpServer(uv_loop_t* loop, const Config::Server& config, HttpHandler handler);
-    ~HttpServer();
-    HttpServer(const HttpServer&) = delete;
-    HttpServer& operator=(const HttpServer&) = delete;
+    // key and address when that fails (port taken, no such address).
+    WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler handler,
+              HttpResponder& responder);
+    ~WebServer();
+    WebServer(const WebServer&) = delete;
+    WebServer& operator=(const WebServer&) = delete;
+
+    // Requests under engine.options().path go to it; it must outlive this server.
+    void add_engine(EioServer& engine) { engines_.push_back(&engine); }
 
     // First half of the foreign-loop teardown: closes every connection and the
     // listening socket. The loop must run until it drains before the
     // destructor finishes the job.
     void begin_shutdown();
 
-
     // The lws protocol callback (public so the protocol table can name it).
     static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
                         size_t len);
 
 private:
-    int on_http(lws* wsi, std::string_view path);
-    int on_writeable(lws* wsi);
-    int send_headers(lws* wsi, const HttpResponse& response, bool head);
+    EioServer* engine_for(std::string_view path) const;
+    int on_http(lws* wsi, WsiState* state, std::string_view path);
+    int on_confirm_upgrade(lws* wsi);
+    int on_established(lws* wsi, WsiState* state);
 
     struct ContextDeleter {
         void operator()(lws_context* ctx) const { lws_context_destroy(ctx); }
     };
 
     HttpHandler handler_;
-    std::unordered_map<lws*, std::string> pending_bodies_;  // LWS_PRE headroom + body
+    HttpResponder& responder_;
+    std::vector<EioServer*> engines_;
     std::unique_ptr<lws_context, ContextDeleter> context_;
 };
 

@@ -1,4 +1,6 @@
-#include "http_server.hpp"
+#include "web_server.hpp"
+
+#include "lws_request.hpp"
 
 #include "log.hpp"
 
@@ -58,31 +60,19 @@ std::string bind_problem(const std::string& host, int port) {
     return problem;
 }
 
-std::string_view method_of(lws* wsi) {
-    static constexpr std::array<std::pair<lws_token_indexes, std::string_view>, 7> kMethods{{
-        {WSI_TOKEN_GET_URI, "GET"},
-        {WSI_TOKEN_HEAD_URI, "HEAD"},
-        {WSI_TOKEN_POST_URI, "POST"},
-        {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
-        {WSI_TOKEN_PUT_URI, "PUT"},
-        {WSI_TOKEN_PATCH_URI, "PATCH"},
-        {WSI_TOKEN_DELETE_URI, "DELETE"},
-    }};
-    for (const auto& [token, name] : kMethods) {
-        if (lws_hdr_total_length(wsi, token) > 0) return name;
-    }
-    return "OTHER";
-}
-
 const lws_protocols kProtocols[] = {
-    {"http", &HttpServer::callback, 0, 0, 0, nullptr, 0},
+    // One protocol for HTTP and for WebSocket upgrades without a subprotocol
+    // (Engine.IO clients ask for none). No extensions: permessage-deflate would
+    // stop the prebuilt frames from being sent as they are.
+    {"clubvoice", &WebServer::callback, sizeof(WsiState), 65536, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
 }  // namespace
 
-HttpServer::HttpServer(uv_loop_t* loop, const Config::Server& config, HttpHandler handler)
-    : handler_(std::move(handler)) {
+WebServer::WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler handler,
+                     HttpResponder& responder)
+    : handler_(std::move(handler)), responder_(responder) {
     int lws_levels = LLL_ERR | LLL_WARN;
     if (log::enabled(log::Level::debug)) lws_levels |= LLL_NOTICE;
     lws_set_log_level(lws_levels, lws_log_to_ours);
@@ -114,27 +104,63 @@ HttpServer::HttpServer(uv_loop_t* loop, const Config::Server& config, HttpHandle
     held_lines = nullptr;
     if (vhost == nullptr) {
         for (const auto& [level, text] : lines) log::debug("lws: {}", text);
+        // The foreign-loop teardown: destroy, let the loop close lws's handles
+        // (nothing else runs on it yet), destroy again (the deleter).
+        lws_context_destroy(context_.get());
+        uv_run(loop, UV_RUN_DEFAULT);
+        context_.reset();
         throw std::runtime_error(fmt::format("server.port: cannot listen on {}:{}: {}", config.host,
                                              config.port, bind_problem(config.host, config.port)));
     }
     for (const auto& [level, text] : lines) log::at(level, "lws: {}", text);
 }
 
-HttpServer::~HttpServer() = default;
+WebServer::~WebServer() = default;
 
-void HttpServer::begin_shutdown() {
+void WebServer::begin_shutdown() {
     if (context_) lws_context_destroy(context_.get());
 }
 
-int HttpServer::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
-    auto* self = static_cast<HttpServer*>(lws_context_user(lws_get_context(wsi)));
+EioServer* WebServer::engine_for(std::string_view path) const {
+    for (EioServer* engine : engines_) {
+        if (engine->owns_path(path)) return engine;
+    }
+    return nullptr;
+}
+
+int WebServer::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+    auto* self = static_cast<WebServer*>(lws_context_user(lws_get_context(wsi)));
+    auto* state = static_cast<WsiState*>(user);
+    EioServer* engine = state != nullptr ? state->server : nullptr;
+    std::string_view data(static_cast<const char*>(in), in != nullptr ? len : 0);
     switch (reason) {
         case LWS_CALLBACK_HTTP:
-            return self->on_http(wsi, std::string_view(static_cast<const char*>(in), len));
+            return self->on_http(wsi, state, data);
+        case LWS_CALLBACK_HTTP_BODY:
+            return engine != nullptr ? engine->on_http_body(wsi, *state, data) : 0;
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+            int rc = 0;
+            if (self->responder_.on_body_done(wsi, &rc)) return rc;
+            if (engine != nullptr) return engine->on_http_body_done(wsi, *state);
+            break;
+        }
         case LWS_CALLBACK_HTTP_WRITEABLE:
-            return self->on_writeable(wsi);
+            if (self->responder_.has_pending(wsi)) return self->responder_.on_writeable(wsi);
+            return engine != nullptr ? engine->on_http_writeable(wsi, *state) : 0;
         case LWS_CALLBACK_CLOSED_HTTP:
-            self->pending_bodies_.erase(wsi);
+            self->responder_.forget(wsi);
+            if (engine != nullptr) engine->on_http_closed(wsi, *state);
+            break;
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            return self->on_confirm_upgrade(wsi);
+        case LWS_CALLBACK_ESTABLISHED:
+            return self->on_established(wsi, state);
+        case LWS_CALLBACK_RECEIVE:
+            return engine != nullptr ? engine->on_ws_receive(wsi, *state, data) : -1;
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return engine != nullptr ? engine->on_ws_writeable(wsi, *state) : -1;
+        case LWS_CALLBACK_CLOSED:
+            if (engine != nullptr) engine->on_ws_closed(wsi, *state);
             break;
         default:
             break;
@@ -142,74 +168,48 @@ int HttpServer::callback(lws* wsi, lws_callback_reasons reason, void* user, void
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-int HttpServer::on_http(lws* wsi, std::string_view path) {
-    std::string_view method = method_of(wsi);
-    HttpResponse response = handler_(HttpRequest{method, path});
-    bool head = method == "HEAD";
-    log::debug("http: {} {} -> {}", method, path, response.status);
-
-    if (!response.file.empty() && !head) {
-        int rc = lws_serve_http_file(wsi, response.file.c_str(), response.content_type.c_str(),
-                                     nullptr, 0);
-        // < 0: failed, > 0: finished at once; 0: lws streams it and reports completion.
-        if (rc < 0 || (rc > 0 && lws_http_transaction_completed(wsi) != 0)) return -1;
-        return 0;
+int WebServer::on_http(lws* wsi, WsiState* state, std::string_view path) {
+    std::string_view method = request_method(wsi);
+    responder_.on_request(wsi);
+    if (state != nullptr) *state = {nullptr, nullptr, WsiState::none};
+    if (EioServer* engine = engine_for(path); engine != nullptr && state != nullptr) {
+        return engine->on_http(wsi, *state, method, path);
     }
-    return send_headers(wsi, response, head);
+    HttpResponse response = handler_(HttpRequest{method, path});
+    log::debug("http: {} {} -> {}", method, path, response.status);
+    if (response.status == 405) response.headers.emplace_back("allow", "GET, HEAD");
+    return responder_.respond(wsi, response, method == "HEAD");
 }
 
-int HttpServer::send_headers(lws* wsi, const HttpResponse& response, bool head) {
-    std::size_t length = response.body.size();
-    if (!response.file.empty()) {
-        std::error_code ec;
-        length = std::filesystem::file_size(response.file, ec);
-        if (ec) length = 0;
-    }
-    std::array<unsigned char, LWS_PRE + 1024> buffer{};
+int WebServer::on_confirm_upgrade(lws* wsi) {
+    std::string path = request_header(wsi, WSI_TOKEN_GET_URI).value_or("");
+    EioServer* engine = engine_for(path);
+    if (engine != nullptr && engine->on_ws_filter(wsi) == 0) return 0;
+    // Refuse with a complete response written at once; lws ends the transaction.
+    HttpResponse refusal = HttpResponse::json(400, R"({"code":3,"message":"Bad request"})");
+    std::array<unsigned char, LWS_PRE + 512> buffer{};
     unsigned char* start = buffer.data() + LWS_PRE;
     unsigned char* p = start;
     unsigned char* end = buffer.data() + buffer.size() - 1;
-    if (lws_add_http_common_headers(wsi, static_cast<unsigned>(response.status),
-                                    response.content_type.c_str(), length, &p, end) != 0) {
+    if (lws_add_http_common_headers(wsi, 400, refusal.content_type.c_str(), refusal.body.size(), &p,
+                                    end) != 0 ||
+        lws_finalize_http_header(wsi, &p, end) != 0 ||
+        static_cast<std::size_t>(end - p) < refusal.body.size()) {
         return -1;
     }
-    static constexpr std::string_view kNoStore = "no-store";
-    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("cache-control:"),
-                                    reinterpret_cast<const unsigned char*>(kNoStore.data()),
-                                    static_cast<int>(kNoStore.size()), &p, end) != 0) {
+    p = std::copy(refusal.body.begin(), refusal.body.end(), p);
+    if (lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_HEADERS) < 0) {
         return -1;
     }
-    if (response.status == 405) {
-        static constexpr std::string_view kAllow = "GET, HEAD";
-        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("allow:"),
-                                        reinterpret_cast<const unsigned char*>(kAllow.data()),
-                                        static_cast<int>(kAllow.size()), &p, end) != 0) {
-            return -1;
-        }
-    }
-    if (lws_finalize_write_http_header(wsi, start, &p, end) != 0) return -1;
-
-    if (head || response.body.empty()) {
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
-    }
-    std::string& pending = pending_bodies_[wsi];
-    pending.assign(LWS_PRE, '\0');
-    pending += response.body;
-    lws_callback_on_writable(wsi);
-    return 0;
+    log::debug("engine.io: refused a WebSocket handshake for {}", path);
+    return 1;
 }
 
-int HttpServer::on_writeable(lws* wsi) {
-    auto it = pending_bodies_.find(wsi);
-    if (it == pending_bodies_.end()) return 0;  // a spare callback
-    std::string body = std::move(it->second);
-    pending_bodies_.erase(it);
-    auto* data = reinterpret_cast<unsigned char*>(body.data()) + LWS_PRE;
-    std::size_t size = body.size() - LWS_PRE;
-    // lws keeps what the kernel does not take at once and sends it before the
-    // next writeable callback, so one write is enough here.
-    if (lws_write(wsi, data, size, LWS_WRITE_HTTP_FINAL) != static_cast<int>(size)) return -1;
-    return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+int WebServer::on_established(lws* wsi, WsiState* state) {
+    std::string path = request_header(wsi, WSI_TOKEN_GET_URI).value_or("");
+    EioServer* engine = engine_for(path);
+    if (engine == nullptr || state == nullptr) return -1;
+    return engine->on_ws_established(wsi, *state);
 }
 
 }  // namespace clubvoice

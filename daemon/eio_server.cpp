@@ -1,0 +1,268 @@
+#include "eio_server.hpp"
+
+#include "log.hpp"
+#include "lws_request.hpp"
+#include "random_id.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <malloc.h>
+
+namespace clubvoice {
+namespace {
+
+const OutgoingPtr& ping_packet() {
+    static const OutgoingPtr packet = make_outgoing({{eio::PacketType::ping, false, ""}});
+    return packet;
+}
+
+}  // namespace
+
+EioServer::EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler,
+                     HttpResponder& responder)
+    : loop_(loop),
+      options_(std::move(options)),
+      handler_(handler),
+      responder_(responder),
+      stream_(options_.stream_capacity) {}
+
+EioServer::~EioServer() { close_all("server stopped"); }
+
+void EioServer::apply(const EioOptions& options) {
+    std::string path = options_.path;
+    std::size_t capacity = options_.stream_capacity;
+    options_ = options;
+    options_.path = std::move(path);
+    options_.stream_capacity = capacity;
+}
+
+bool EioServer::owns_path(std::string_view path) const {
+    // "/socket.io/" also answers as "/socket.io", as the reference server does.
+    std::string_view base = std::string_view(options_.path);
+    if (base.ends_with('/')) base.remove_suffix(1);
+    return path == base || path.starts_with(options_.path);
+}
+
+EioSession* EioServer::find(std::string_view sid) {
+    auto it = sessions_.find(std::string(sid));
+    return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+std::string EioServer::handshake_json(const EioSession& session) const {
+    nlohmann::json open = {
+        {"sid", session.sid},
+        {"upgrades", session.transport == EioSession::Transport::polling
+                         ? nlohmann::json::array({"websocket"})
+                         : nlohmann::json::array()},
+        {"pingInterval", options_.ping_interval_ms},
+        {"pingTimeout", options_.ping_timeout_ms},
+        {"maxPayload", options_.max_payload},
+    };
+    return open.dump();
+}
+
+EioSession& EioServer::open_session(lws* wsi, EioSession::Transport transport) {
+    auto owned = std::make_unique<EioSession>();
+    EioSession& session = *owned;
+    session.sid = random_id();
+    session.transport = transport;
+    session.peer = peer_address(wsi);
+    sessions_.emplace(session.sid, std::move(owned));
+    ++counters_.sessions_opened;
+    log::debug("engine.io: {} opened by {} over {}", session.sid, session.peer,
+               transport == EioSession::Transport::polling ? "polling" : "websocket");
+    send(session, make_outgoing({{eio::PacketType::open, false, handshake_json(session)}}));
+    schedule_ping(session);
+    handler_.on_open(session);
+    return session;
+}
+
+void EioServer::send(EioSession& session, OutgoingPtr packet) {
+    if (session.closed) return;
+    session.control_bytes += packet->ws_size();
+    session.control.push_back(std::move(packet));
+    if (session.control_bytes > options_.max_control_bytes) {
+        ++counters_.queue_overflows;
+        log::warning("engine.io: {} ({}): closed, {} bytes of control packets not taken",
+                     session.sid, session.peer, session.control_bytes);
+        close(session, "send queue full");
+        return;
+    }
+    request_write(session);
+}
+
+void EioServer::publish(OutgoingPtr packet) {
+    stream_.push(std::move(packet));
+    ++counters_.stream_packets;
+    for (auto& [sid, session] : sessions_) {
+        if (session->stream) request_write(*session);
+    }
+}
+
+void EioServer::subscribe(EioSession& session) {
+    if (!session.stream) session.stream = RingPosition{stream_.head(), 0};
+}
+
+void EioServer::unsubscribe(EioSession& session) {
+    if (session.stream) drops_of_closed_ += session.stream->dropped;
+    session.stream.reset();
+}
+
+std::uint64_t EioServer::stream_drops() const {
+    std::uint64_t total = drops_of_closed_;
+    for (const auto& [sid, session] : sessions_) {
+        if (session->stream) total += session->stream->dropped;
+    }
+    return total;
+}
+
+bool EioServer::has_output(const EioSession& session) const {
+    return !session.control.empty() || (session.stream && session.stream->pending(stream_));
+}
+
+void EioServer::request_write(EioSession& session) {
+    if (session.closed) return;
+    if (session.transport == EioSession::Transport::websocket) {
+        if (session.ws != nullptr) lws_callback_on_writable(session.ws);
+    } else if (session.poll_get != nullptr && (has_output(session) || session.upgrading)) {
+        lws_callback_on_writable(session.poll_get);
+    }
+}
+
+void EioServer::schedule_ping(EioSession& session) {
+    session.awaiting_pong = false;
+    auto delay = static_cast<std::uint64_t>(options_.ping_interval_ms);
+    if (!session.heartbeat) {
+        session.heartbeat = start_timer(loop_, delay, 0, [this, s = &session] { on_heartbeat(*s); });
+    } else {
+        uv_timer_start(session.heartbeat.get(), &UvTimer::trampoline<>, delay, 0);
+    }
+}
+
+void EioServer::on_heartbeat(EioSession& session) {
+    if (session.awaiting_pong) {
+        ++counters_.ping_timeouts;
+        log::info("engine.io: {} ({}): ping timeout", session.sid, session.peer);
+        close(session, "ping timeout");
+        return;
+    }
+    session.awaiting_pong = true;
+    send(session, ping_packet());
+    if (!session.closed) {
+        uv_timer_start(session.heartbeat.get(), &UvTimer::trampoline<>,
+                       static_cast<std::uint64_t>(options_.ping_timeout_ms), 0);
+    }
+}
+
+void EioServer::handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws) {
+    using eio::PacketType;
+    switch (packet.type) {
+        case PacketType::message:
+            handler_.on_message(session, packet);
+            break;
+        case PacketType::pong:
+            if (session.awaiting_pong) schedule_ping(session);
+            break;
+        case PacketType::ping:
+            // In v4 only the upgrade probe is a client ping.
+            if (via_ws && packet.data == "probe" &&
+                session.transport == EioSession::Transport::polling && !session.upgrading) {
+                session.upgrading = true;
+                session.probe_reply_due = true;
+                lws_callback_on_writable(session.ws);
+                if (session.poll_get != nullptr) lws_callback_on_writable(session.poll_get);
+            } else {
+                protocol_error(session, "unexpected ping");
+            }
+            break;
+        case PacketType::upgrade:
+            if (!via_ws || !session.upgrading) {
+                protocol_error(session, "unexpected upgrade");
+                break;
+            }
+            session.upgrading = false;
+            session.transport = EioSession::Transport::websocket;
+            ++counters_.upgrades;
+            log::debug("engine.io: {} upgraded to websocket", session.sid);
+            if (session.poll_get != nullptr) {
+                // Release the pending GET: the client no longer polls.
+                lws_callback_on_writable(session.poll_get);
+            }
+            request_write(session);
+            break;
+        case PacketType::close:
+            close(session, "client closed");
+            break;
+        case PacketType::noop:
+            break;
+        case PacketType::open:
+            protocol_error(session, "unexpected open");
+            break;
+    }
+}
+
+void EioServer::protocol_error(EioSession& session, std::string_view what) {
+    ++counters_.protocol_errors;
+    log::info("engine.io: {} ({}): closed: {}", session.sid, session.peer, what);
+    close(session, what);
+}
+
+void EioServer::close(EioSession& session, std::string_view reason) {
+    if (session.closed) return;
+    session.closed = true;
+    ++counters_.sessions_closed;
+    log::debug("engine.io: {} closed: {}", session.sid, reason);
+    handler_.on_close(session, reason);
+    unsubscribe(session);
+    session.heartbeat.close();
+    if (session.ws != nullptr) {
+        auto* state = static_cast<WsiState*>(lws_wsi_user(session.ws));
+        if (state != nullptr) state->session = nullptr;
+        lws_set_timeout(session.ws, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        session.ws = nullptr;
+    }
+    if (session.poll_get != nullptr) {
+        // The waiting GET gets the close packet.
+        auto* state = static_cast<WsiState*>(lws_wsi_user(session.poll_get));
+        if (state != nullptr) {
+            state->session = nullptr;
+            state->kind = WsiState::poll_close;
+        }
+        lws_callback_on_writable(session.poll_get);
+        session.poll_get = nullptr;
+    }
+    if (session.poll_post != nullptr) {
+        auto* state = static_cast<WsiState*>(lws_wsi_user(session.poll_post));
+        if (state != nullptr) state->session = nullptr;
+        session.poll_post = nullptr;
+    }
+    bury(session);
+}
+
+void EioServer::bury(EioSession& session) {
+    auto it = sessions_.find(session.sid);
+    if (it == sessions_.end()) return;
+    dead_.push_back(std::move(it->second));
+    sessions_.erase(it);
+    if (!reaper_) {
+        reaper_ = start_timer(loop_, 0, 0, [this] {
+            freed_since_trim_ += dead_.size();
+            dead_.clear();
+            reaper_.close();
+            // After a wave of closed sessions (a crowd leaving, a flood of
+            // half-open ones) hand the freed heap back to the system.
+            if (freed_since_trim_ >= 1024 && sessions_.size() < freed_since_trim_) {
+                malloc_trim(0);
+                freed_since_trim_ = 0;
+            }
+        });
+    }
+}
+
+void EioServer::close_all(std::string_view reason) {
+    while (!sessions_.empty()) close(*sessions_.begin()->second, reason);
+    dead_.clear();
+    reaper_.close();
+}
+
+}  // namespace clubvoice

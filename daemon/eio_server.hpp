@@ -1,0 +1,121 @@
+// An Engine.IO v4 server on libwebsockets: the handshake, HTTP long-polling,
+// WebSocket, the polling->WebSocket upgrade and the heartbeat, for one path
+// (e.g. /socket.io/). The layer above (Socket.IO, or an echo for the
+// conformance suite) sees sessions open, messages arrive and sessions close.
+// Thread: loop.
+#pragma once
+
+#include "eio_session.hpp"
+#include "engineio_packet.hpp"
+#include "fanout_ring.hpp"
+#include "http_responder.hpp"
+#include "outgoing_packet.hpp"
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace clubvoice {
+
+struct EioOptions {
+    std::string path = "/socket.io/";
+    int ping_interval_ms = 25000;
+    int ping_timeout_ms = 20000;
+    std::size_t max_payload = 1000000;
+    std::vector<std::string> cors_origins;  // "*" allows every origin
+    std::size_t max_control_bytes = 1 << 20;  // a session whose control queue passes this is closed
+    std::size_t stream_capacity = 32;         // stream packets a session may fall behind
+};
+
+class EioHandler {
+public:
+    virtual ~EioHandler() = default;
+    virtual void on_open(EioSession& session) = 0;
+    virtual void on_message(EioSession& session, const eio::Packet& packet) = 0;
+    virtual void on_close(EioSession& session, std::string_view reason) = 0;
+};
+
+struct EioCounters {
+    std::uint64_t sessions_opened = 0;
+    std::uint64_t sessions_closed = 0;
+    std::uint64_t upgrades = 0;
+    std::uint64_t protocol_errors = 0;
+    std::uint64_t ping_timeouts = 0;
+    std::uint64_t queue_overflows = 0;
+    std::uint64_t stream_packets = 0;
+};
+
+class EioServer {
+public:
+    EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler, HttpResponder& responder);
+    ~EioServer();
+    EioServer(const EioServer&) = delete;
+    EioServer& operator=(const EioServer&) = delete;
+
+    const EioOptions& options() const { return options_; }
+    // New timings and limits; the path and the stream ring stay as they are.
+    void apply(const EioOptions& options);
+    bool owns_path(std::string_view path) const;
+
+    // Sends a control packet (never dropped) to one session.
+    void send(EioSession& session, OutgoingPtr packet);
+    // Stores a stream packet once; every subscribed session gets it or drops it.
+    void publish(OutgoingPtr packet);
+    void subscribe(EioSession& session);
+    void unsubscribe(EioSession& session);
+    // Ends a session (server side): the layer above gets on_close.
+    void close(EioSession& session, std::string_view reason);
+    // Closes every session, for shutdown.
+    void close_all(std::string_view reason);
+
+    std::size_t session_count() const { return sessions_.size(); }
+    const EioCounters& counters() const { return counters_; }
+    std::uint64_t stream_drops() const;
+
+    // The libwebsockets callback hands these over.
+    int on_http(lws* wsi, WsiState& state, std::string_view method, std::string_view path);
+    int on_http_body(lws* wsi, WsiState& state, std::string_view chunk);
+    int on_http_body_done(lws* wsi, WsiState& state);
+    int on_http_writeable(lws* wsi, WsiState& state);
+    void on_http_closed(lws* wsi, WsiState& state);
+    int on_ws_filter(lws* wsi);
+    int on_ws_established(lws* wsi, WsiState& state);
+    int on_ws_receive(lws* wsi, WsiState& state, std::string_view data);
+    int on_ws_writeable(lws* wsi, WsiState& state);
+    void on_ws_closed(lws* wsi, WsiState& state);
+
+private:
+    EioSession* find(std::string_view sid);
+    EioSession& open_session(lws* wsi, EioSession::Transport transport);
+    void handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws);
+    void request_write(EioSession& session);
+    bool has_output(const EioSession& session) const;
+    std::string drain_payload(EioSession& session);
+    void schedule_ping(EioSession& session);
+    void on_heartbeat(EioSession& session);
+    void protocol_error(EioSession& session, std::string_view what);
+    void bury(EioSession& session);
+    HttpResponse error_response(lws* wsi, int code, std::string_view message) const;
+    void add_cors(lws* wsi, HttpResponse& response) const;
+    std::string handshake_json(const EioSession& session) const;
+
+    uv_loop_t* loop_;
+    EioOptions options_;
+    EioHandler& handler_;
+    HttpResponder& responder_;
+    std::unordered_map<std::string, std::unique_ptr<EioSession>> sessions_;
+    std::vector<std::unique_ptr<EioSession>> dead_;  // freed on the next loop pass
+    UvTimer reaper_;
+    FanoutRing<OutgoingPtr> stream_;
+    std::uint64_t drops_of_closed_ = 0;
+    std::size_t freed_since_trim_ = 0;
+    EioCounters counters_;
+};
+
+}  // namespace clubvoice

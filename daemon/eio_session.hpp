@@ -1,0 +1,59 @@
+// One Engine.IO session: its transport state, what waits to be sent, and its
+// heartbeat. Owned by EioServer. Thread: loop.
+#pragma once
+
+#include "fanout_ring.hpp"
+#include "outgoing_packet.hpp"
+#include "uv_handles.hpp"
+
+#include <libwebsockets.h>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace clubvoice {
+
+class EioServer;
+
+struct EioSession {
+    enum class Transport { polling, websocket };
+
+    std::string sid;
+    std::string peer;  // client address, for log lines
+    Transport transport = Transport::polling;
+    bool upgrading = false;        // probe answered on `ws`, waiting for the upgrade packet
+    bool probe_reply_due = false;  // "3probe" still to be written on `ws`
+    bool closed = false;
+
+    lws* ws = nullptr;         // the WebSocket (probing, upgraded, or from the start)
+    lws* poll_get = nullptr;   // a long-poll GET waiting for data
+    lws* poll_post = nullptr;  // a POST whose body is arriving
+
+    // Control packets (open, pong, acks, events) are never dropped; stream
+    // packets (audio) come from the server's ring, read from `stream`.
+    std::deque<OutgoingPtr> control;
+    std::size_t control_bytes = 0;
+    std::optional<RingPosition> stream;
+
+    std::string rx;  // a WebSocket message arriving in fragments
+    std::string post_body;
+
+    UvTimer heartbeat;  // next ping, or the deadline for its pong
+    bool awaiting_pong = false;
+
+    std::uint64_t packets_sent = 0;
+    void* owner_data = nullptr;  // the layer above's object for this session
+};
+
+// What the libwebsockets callback keeps for each connection: zeroed by lws,
+// so plain pointers only.
+struct WsiState {
+    enum Kind : int { none = 0, poll_get, poll_post, post_refused, websocket, poll_close };
+    EioServer* server;
+    EioSession* session;
+    Kind kind;
+};
+
+}  // namespace clubvoice

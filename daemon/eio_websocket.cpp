@@ -1,0 +1,136 @@
+// EioServer, WebSocket side: direct WebSocket sessions, the upgrade of a
+// polling session, and writing each queued message as one raw write.
+#include "eio_server.hpp"
+
+#include "log.hpp"
+#include "protocol_error.hpp"
+#include "lws_request.hpp"
+
+#include <array>
+#include <optional>
+
+namespace clubvoice {
+namespace {
+
+const OutgoingPtr& probe_reply() {
+    static const OutgoingPtr packet = make_outgoing({{eio::PacketType::pong, false, "probe"}});
+    return packet;
+}
+
+int write_raw(lws* wsi, const OutgoingPacket& packet) {
+    // Both frames of an event in one write: lws sends LWS_WRITE_RAW bytes
+    // unframed on a WebSocket (no extensions are negotiated), and server
+    // frames are unmasked, so the prebuilt bytes are already the wire bytes.
+    auto* data = reinterpret_cast<unsigned char*>(const_cast<char*>(packet.ws_bytes().data()));
+    int n = lws_write(wsi, data, packet.ws_size(), LWS_WRITE_RAW);
+    return n < 0 ? -1 : 0;
+}
+
+}  // namespace
+
+// Checks the handshake before lws answers it; non-zero refuses the connection.
+int EioServer::on_ws_filter(lws* wsi) {
+    if (url_arg(wsi, "EIO=") != "4" || url_arg(wsi, "transport=") != "websocket") return 1;
+    if (auto sid = url_arg(wsi, "sid=")) {
+        EioSession* session = find(*sid);
+        if (session == nullptr || session->transport != EioSession::Transport::polling ||
+            session->ws != nullptr) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int EioServer::on_ws_established(lws* wsi, WsiState& state) {
+    state = {this, nullptr, WsiState::websocket};
+    if (auto sid = url_arg(wsi, "sid=")) {
+        EioSession* session = find(*sid);
+        if (session == nullptr || session->transport != EioSession::Transport::polling ||
+            session->ws != nullptr) {
+            return -1;
+        }
+        session->ws = wsi;  // probing: the polling transport stays in charge until "5"
+        state.session = session;
+        return 0;
+    }
+    EioSession& session = open_session(wsi, EioSession::Transport::websocket);
+    session.ws = wsi;
+    state.session = &session;
+    request_write(session);
+    return 0;
+}
+
+int EioServer::on_ws_receive(lws* wsi, WsiState& state, std::string_view data) {
+    EioSession* session = state.session;
+    if (session == nullptr) return -1;
+    if (session->rx.size() + data.size() > options_.max_payload) {
+        static constexpr char kReason[] = "message too big";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         reinterpret_cast<unsigned char*>(const_cast<char*>(kReason)),
+                         sizeof kReason - 1);
+        protocol_error(*session, "WebSocket message over max payload");
+        return -1;
+    }
+    session->rx.append(data);
+    if (lws_is_final_fragment(wsi) == 0 || lws_remaining_packet_payload(wsi) != 0) return 0;
+    std::string message = std::move(session->rx);
+    session->rx.clear();
+    try {
+        eio::Packet packet = lws_frame_is_binary(wsi) != 0 ? eio::decode_binary(message)
+                                                          : eio::decode_text(message);
+        bool attached = session->transport == EioSession::Transport::websocket;
+        // While probing, only the probe and the upgrade packet may come this way.
+        if (!attached && packet.type != eio::PacketType::ping &&
+            packet.type != eio::PacketType::upgrade) {
+            protocol_error(*session, "packet on a WebSocket that is not upgraded yet");
+            return -1;
+        }
+        handle_packet(*session, packet, true);
+    } catch (const ProtocolError& e) {
+        protocol_error(*session, e.what());
+        return -1;
+    }
+    return 0;
+}
+
+int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
+    EioSession* session = state.session;
+    if (session == nullptr) return -1;
+    if (session->probe_reply_due) {
+        session->probe_reply_due = false;
+        if (write_raw(wsi, *probe_reply()) != 0) return -1;
+        if (has_output(*session)) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (session->transport != EioSession::Transport::websocket) return 0;
+    OutgoingPtr item;
+    if (!session->control.empty()) {
+        item = std::move(session->control.front());
+        session->control.pop_front();
+        session->control_bytes -= item->ws_size();
+    } else if (session->stream) {
+        if (const OutgoingPtr* next = session->stream->take(stream_)) item = *next;
+    }
+    if (!item) return 0;  // a spare callback
+    if (write_raw(wsi, *item) != 0) return -1;
+    ++session->packets_sent;
+    if (has_output(*session)) lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void EioServer::on_ws_closed(lws* wsi, WsiState& state) {
+    EioSession* session = state.session;
+    state = {this, nullptr, WsiState::none};
+    if (session == nullptr || session->ws != wsi) return;
+    session->ws = nullptr;
+    if (session->transport == EioSession::Transport::websocket) {
+        close(*session, "transport closed");
+    } else {
+        // A probe that failed: the session goes on polling.
+        session->upgrading = false;
+        session->probe_reply_due = false;
+        request_write(*session);
+    }
+}
+
+}  // namespace clubvoice

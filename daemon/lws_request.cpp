@@ -1,0 +1,47 @@
+#include "lws_request.hpp"
+
+#include <array>
+#include <utility>
+
+namespace clubvoice {
+
+std::optional<std::string> url_arg(lws* wsi, const char* name_with_equals) {
+    std::array<char, 256> buffer{};
+    const char* value =
+        lws_get_urlarg_by_name(wsi, name_with_equals, buffer.data(), static_cast<int>(buffer.size()));
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+}
+
+std::optional<std::string> request_header(lws* wsi, lws_token_indexes token) {
+    int length = lws_hdr_total_length(wsi, token);
+    if (length <= 0) return std::nullopt;
+    std::string value(static_cast<std::size_t>(length) + 1, '\0');
+    if (lws_hdr_copy(wsi, value.data(), length + 1, token) < 0) return std::nullopt;
+    value.resize(static_cast<std::size_t>(length));
+    return value;
+}
+
+std::string_view request_method(lws* wsi) {
+    static constexpr std::array<std::pair<lws_token_indexes, std::string_view>, 7> kMethods{{
+        {WSI_TOKEN_GET_URI, "GET"},
+        {WSI_TOKEN_HEAD_URI, "HEAD"},
+        {WSI_TOKEN_POST_URI, "POST"},
+        {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+        {WSI_TOKEN_PUT_URI, "PUT"},
+        {WSI_TOKEN_PATCH_URI, "PATCH"},
+        {WSI_TOKEN_DELETE_URI, "DELETE"},
+    }};
+    for (const auto& [token, name] : kMethods) {
+        if (lws_hdr_total_length(wsi, token) > 0) return name;
+    }
+    return "OTHER";
+}
+
+std::string peer_address(lws* wsi) {
+    std::array<char, 64> peer{};
+    const char* name = lws_get_peer_simple(wsi, peer.data(), peer.size());
+    return name != nullptr ? std::string(name) : std::string("?");
+}
+
+}  // namespace clubvoice

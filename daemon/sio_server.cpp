@@ -1,0 +1,202 @@
+#include "sio_server.hpp"
+
+#include "log.hpp"
+#include "protocol_error.hpp"
+#include "random_id.hpp"
+
+namespace clubvoice {
+
+SioSocket::SioSocket(SioServer& server, EioSession& session, std::string nsp, nlohmann::json auth)
+    : server_(server),
+      session_(session),
+      id_(random_id()),
+      nsp_(std::move(nsp)),
+      auth_(std::move(auth)) {}
+
+void SioSocket::emit(std::string_view event, nlohmann::json args) {
+    nlohmann::json data = nlohmann::json::array({std::string(event)});
+    for (auto& arg : args) data.push_back(std::move(arg));
+    server_.send_to(session_, sio::Packet{sio::PacketType::event, nsp_, std::nullopt, std::move(data)});
+}
+
+void SioSocket::send(OutgoingPtr packet) { server_.engine_.send(session_, std::move(packet)); }
+
+void SioSocket::join(const std::string& room) {
+    if (rooms_.insert(room).second) server_.namespaces_.at(nsp_).rooms[room].insert(this);
+}
+
+void SioSocket::leave(const std::string& room) {
+    if (rooms_.erase(room) == 0) return;
+    auto& rooms = server_.namespaces_.at(nsp_).rooms;
+    auto it = rooms.find(room);
+    if (it == rooms.end()) return;
+    it->second.erase(this);
+    if (it->second.empty()) rooms.erase(it);
+}
+
+void SioSocket::disconnect() {
+    auto it = server_.clients_.find(&session_);
+    if (it == server_.clients_.end()) return;
+    server_.send_to(session_, sio::Packet{sio::PacketType::disconnect, nsp_, std::nullopt, {}});
+    server_.remove_socket(*it->second, nsp_, "server namespace disconnect");  // frees this
+}
+
+SioServer::SioServer(uv_loop_t* loop, SioOptions options, HttpResponder& responder)
+    : loop_(loop), options_(std::move(options)), engine_(loop, options_.engine, *this, responder) {}
+
+SioServer::~SioServer() { engine_.close_all("server stopped"); }
+
+void SioServer::add_namespace(const std::string& nsp, SioNamespaceHandlers handlers) {
+    namespaces_[nsp].handlers = std::move(handlers);
+}
+
+void SioServer::apply(const SioOptions& options) {
+    options_.connect_timeout_ms = options.connect_timeout_ms;
+    options_.limits = options.limits;
+    engine_.apply(options.engine);
+}
+
+void SioServer::send_to(EioSession& session, const sio::Packet& packet) {
+    engine_.send(session, make_outgoing(packet));
+}
+
+void SioServer::broadcast(const std::string& nsp, const OutgoingPtr& packet) {
+    auto it = namespaces_.find(nsp);
+    if (it == namespaces_.end()) return;
+    for (SioSocket* socket : it->second.sockets) engine_.send(socket->session(), packet);
+}
+
+void SioServer::broadcast_to_room(const std::string& nsp, const std::string& room,
+                                  const OutgoingPtr& packet) {
+    auto it = namespaces_.find(nsp);
+    if (it == namespaces_.end()) return;
+    auto room_it = it->second.rooms.find(room);
+    if (room_it == it->second.rooms.end()) return;
+    for (SioSocket* socket : room_it->second) engine_.send(socket->session(), packet);
+}
+
+std::size_t SioServer::socket_count(const std::string& nsp) const {
+    auto it = namespaces_.find(nsp);
+    return it == namespaces_.end() ? 0 : it->second.sockets.size();
+}
+
+void SioServer::on_open(EioSession& session) {
+    auto client = std::make_unique<Client>(Client{&session, sio::Decoder(options_.limits), {}, {}});
+    Client* raw = client.get();
+    // A session that joins no namespace in time is closed, as the reference server does.
+    raw->connect_timer =
+        start_timer(loop_, static_cast<std::uint64_t>(options_.connect_timeout_ms), 0, [this, raw] {
+            raw->connect_timer.close();
+            if (raw->sockets.empty()) engine_.close(*raw->session, "connect timeout");
+        });
+    clients_.emplace(&session, std::move(client));
+}
+
+void SioServer::on_message(EioSession& session, const eio::Packet& packet) {
+    auto it = clients_.find(&session);
+    if (it == clients_.end()) return;
+    Client& client = *it->second;
+    try {
+        std::optional<sio::Packet> decoded = packet.binary ? client.decoder.feed_binary(packet.data)
+                                                           : client.decoder.feed_text(packet.data);
+        if (decoded) handle(client, *decoded);
+    } catch (const ProtocolError& e) {
+        ++protocol_errors_;
+        log::info("socket.io: {} ({}): closed: {}", session.sid, session.peer, e.what());
+        engine_.close(session, "parse error");
+    }
+}
+
+void SioServer::handle(Client& client, sio::Packet& packet) {
+    using sio::PacketType;
+    if (packet.type == PacketType::connect) {
+        connect(client, packet);
+        return;
+    }
+    auto it = client.sockets.find(packet.nsp);
+    if (it == client.sockets.end()) {
+        log::debug("socket.io: {}: packet for namespace {} it has not joined, ignored",
+                   client.session->sid, packet.nsp);
+        return;
+    }
+    SioSocket& socket = *it->second;
+    switch (packet.type) {
+        case PacketType::disconnect:
+            remove_socket(client, packet.nsp, "client namespace disconnect");
+            break;
+        case PacketType::event:
+        case PacketType::binary_event: {
+            const auto& handlers = namespaces_.at(packet.nsp).handlers;
+            if (!handlers.on_event) break;
+            std::string event(sio::event_name(packet));
+            nlohmann::json args = nlohmann::json::array();
+            for (std::size_t i = 1; i < packet.data.size(); ++i) args.push_back(std::move(packet.data[i]));
+            SioAck ack;
+            if (packet.id) {
+                ack = [this, session = client.session, nsp = packet.nsp, id = *packet.id](nlohmann::json reply) {
+                    if (!reply.is_array()) reply = nlohmann::json::array({std::move(reply)});
+                    send_to(*session, sio::Packet{sio::PacketType::ack, nsp, id, std::move(reply)});
+                };
+            }
+            handlers.on_event(socket, event, args, ack);
+            break;
+        }
+        case PacketType::ack:
+        case PacketType::binary_ack:
+            break;  // the server asks for no acknowledgements
+        default:
+            ++protocol_errors_;
+            engine_.close(*client.session, "unexpected packet type");
+            break;
+    }
+}
+
+void SioServer::connect(Client& client, const sio::Packet& packet) {
+    auto ns = namespaces_.find(packet.nsp);
+    if (ns == namespaces_.end()) {
+        send_to(*client.session, sio::Packet{sio::PacketType::connect_error, packet.nsp, std::nullopt,
+                                             {{"message", "Invalid namespace"}}});
+        return;
+    }
+    if (client.sockets.contains(packet.nsp)) return;  // already connected: nothing to do
+    nlohmann::json auth = packet.data.is_object() ? packet.data : nlohmann::json::object();
+    if (ns->second.handlers.authorize) {
+        if (auto refusal = ns->second.handlers.authorize(auth)) {
+            send_to(*client.session,
+                    sio::Packet{sio::PacketType::connect_error, packet.nsp, std::nullopt, *refusal});
+            return;
+        }
+    }
+    auto owned = std::make_unique<SioSocket>(*this, *client.session, packet.nsp, std::move(auth));
+    SioSocket& socket = *owned;
+    client.sockets.emplace(packet.nsp, std::move(owned));
+    ns->second.sockets.insert(&socket);
+    client.connect_timer.close();
+    send_to(*client.session, sio::Packet{sio::PacketType::connect, packet.nsp, std::nullopt,
+                                         {{"sid", socket.id()}}});
+    if (ns->second.handlers.on_connect) ns->second.handlers.on_connect(socket);
+}
+
+void SioServer::remove_socket(Client& client, std::string nsp, std::string_view reason) {
+    auto it = client.sockets.find(nsp);
+    if (it == client.sockets.end()) return;
+    std::unique_ptr<SioSocket> socket = std::move(it->second);
+    client.sockets.erase(it);
+    Namespace& ns = namespaces_.at(nsp);
+    for (const auto& room : std::set<std::string>(socket->rooms_)) socket->leave(room);
+    ns.sockets.erase(socket.get());
+    if (ns.handlers.on_disconnect) ns.handlers.on_disconnect(*socket, reason);
+}
+
+void SioServer::on_close(EioSession& session, std::string_view reason) {
+    auto it = clients_.find(&session);
+    if (it == clients_.end()) return;
+    std::unique_ptr<Client> client = std::move(it->second);
+    clients_.erase(it);
+    while (!client->sockets.empty()) {
+        remove_socket(*client, client->sockets.begin()->first, reason);
+    }
+    client->connect_timer.close();
+}
+
+}  // namespace clubvoice
