@@ -17,6 +17,9 @@ namespace clubvoice {
 enum class AudioMode { listen, half, full };
 std::string_view to_string(AudioMode mode);  // "listen", "half", "full"
 
+enum class OpusApplication { audio, voip };
+std::string_view to_string(OpusApplication application);  // "audio", "voip"
+
 struct Config {
     struct Server {
         std::string host = "0.0.0.0";
@@ -31,11 +34,30 @@ struct Config {
     struct Device {
         std::string device = "default";
     };
+    struct Capture : Device {
+        int channels = 1;
+        double gain_db = 0.0;
+        int highpass_hz = 100;  // 0: off
+        bool gate = false;
+        double gate_threshold_db = -50.0;
+    };
     struct Audio {
         AudioMode mode = AudioMode::full;
-        Device capture;
+        int frame_ms = 20;  // 10, 20, 40 or 60: one Opus packet
+        int period_ms = 10;
+        int buffer_ms = 40;
+        int rt_priority = 60;  // SCHED_FIFO priority of the audio thread; 0: normal scheduling
+        Capture capture;
         Device playback;
     } audio;
+
+    struct Opus {
+        int bitrate_kbps = 32;  // with the audio event's overhead, 64 kbit/s per listener
+        OpusApplication application = OpusApplication::audio;
+        int complexity = 10;
+        bool fec = true;
+        int packet_loss_pct = 5;
+    } opus;
 
     struct Log {
         log::Level level = log::Level::info;

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,41 @@ ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::
                 return {};
             },
             [field](const Config& c) { return std::to_string(read(field, c)); }};
+}
+
+ConfigKey double_key(std::string_view path, Field<double> field, double lo, double hi,
+                     std::string_view help) {
+    return {path, help, false,
+            [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
+                auto what = fmt::format("a number from {} to {}", lo, hi);
+                if (auto p = scalar_problem(n, what); !p.empty()) return p;
+                const std::string& s = n.Scalar();
+                double value = 0.0;
+                auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+                if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(value) ||
+                    value < lo || value > hi) {
+                    return fmt::format("must be {} (got \"{}\")", what, s);
+                }
+                field(c) = value;
+                return {};
+            },
+            [field](const Config& c) { return fmt::format("{}", read(field, c)); }};
+}
+
+ConfigKey bool_key(std::string_view path, Field<bool> field, std::string_view help) {
+    return {path, help, false,
+            [field](Config& c, const YAML::Node& n) -> std::string {
+                if (auto p = scalar_problem(n, "true or false"); !p.empty()) return p;
+                if (n.Scalar() == "true") {
+                    field(c) = true;
+                } else if (n.Scalar() == "false") {
+                    field(c) = false;
+                } else {
+                    return fmt::format("must be true or false (got \"{}\")", n.Scalar());
+                }
+                return {};
+            },
+            [field](const Config& c) { return std::string(read(field, c) ? "true" : "false"); }};
 }
 
 ConfigKey string_list_key(std::string_view path, Field<std::vector<std::string>> field,
@@ -116,6 +152,19 @@ constexpr std::array<std::pair<std::string_view, AudioMode>, 3> kModes{{
     {"full", AudioMode::full},
 }};
 
+constexpr std::array<std::pair<std::string_view, OpusApplication>, 2> kApplications{{
+    {"audio", OpusApplication::audio},
+    {"voip", OpusApplication::voip},
+}};
+
+// Opus packet durations a frame may have (2.5 and 5 ms cost too much per packet).
+constexpr std::array<std::pair<std::string_view, int>, 4> kFrameMs{{
+    {"10", 10},
+    {"20", 20},
+    {"40", 40},
+    {"60", 60},
+}};
+
 constexpr std::array<std::pair<std::string_view, log::Level>, 5> kLevels{{
     {"error", log::Level::error},
     {"warning", log::Level::warning},
@@ -152,14 +201,57 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(choice_key<AudioMode>(
         "audio.mode", [](Config& c) -> AudioMode& { return c.audio.mode; }, kModes,
         "listen: nobody talks; half: one talker holds the floor; full: every talker is mixed"));
+    keys.push_back(choice_key<int>(
+        "audio.frame_ms", [](Config& c) -> int& { return c.audio.frame_ms; }, kFrameMs,
+        "audio per Opus packet and per audio event, in ms"));
+    keys.push_back(int_key(
+        "audio.period_ms", [](Config& c) -> int& { return c.audio.period_ms; }, 1, 100,
+        "ALSA period: how often the audio thread moves sound to and from the devices"));
+    keys.push_back(int_key(
+        "audio.buffer_ms", [](Config& c) -> int& { return c.audio.buffer_ms; }, 2, 2000,
+        "ALSA buffer (at least two periods): playback latency and room for scheduling delays"));
+    keys.push_back(int_key(
+        "audio.rt_priority", [](Config& c) -> int& { return c.audio.rt_priority; }, 0, 99,
+        "SCHED_FIFO priority of the audio thread; 0 runs it at normal priority"));
     keys.push_back(string_key(
         "audio.capture.device",
         [](Config& c) -> std::string& { return c.audio.capture.device; },
         "ALSA PCM the room is captured from"));
+    keys.push_back(int_key(
+        "audio.capture.channels", [](Config& c) -> int& { return c.audio.capture.channels; }, 1, 2,
+        "channels captured and streamed: 1 (mono) or 2 (stereo)"));
+    keys.push_back(double_key(
+        "audio.capture.gain_db", [](Config& c) -> double& { return c.audio.capture.gain_db; },
+        -40.0, 40.0, "gain applied to the room sound before encoding, in dB"));
+    keys.push_back(int_key(
+        "audio.capture.highpass_hz", [](Config& c) -> int& { return c.audio.capture.highpass_hz; },
+        0, 1000, "high-pass filter corner removing rumble and hum, in Hz; 0 turns it off"));
+    keys.push_back(bool_key(
+        "audio.capture.gate", [](Config& c) -> bool& { return c.audio.capture.gate; },
+        "noise gate: mute the room while it is quieter than gate_threshold_db"));
+    keys.push_back(double_key(
+        "audio.capture.gate_threshold_db",
+        [](Config& c) -> double& { return c.audio.capture.gate_threshold_db; }, -100.0, 0.0,
+        "level (peak dBFS) below which the noise gate closes"));
     keys.push_back(string_key(
         "audio.playback.device",
         [](Config& c) -> std::string& { return c.audio.playback.device; },
         "ALSA PCM the talkers are played to"));
+    keys.push_back(int_key(
+        "opus.bitrate_kbps", [](Config& c) -> int& { return c.opus.bitrate_kbps; }, 6, 510,
+        "Opus target bitrate (constrained VBR), in kbit/s"));
+    keys.push_back(choice_key<OpusApplication>(
+        "opus.application", [](Config& c) -> OpusApplication& { return c.opus.application; },
+        kApplications, "audio: music and mixed sound; voip: tuned for speech"));
+    keys.push_back(int_key(
+        "opus.complexity", [](Config& c) -> int& { return c.opus.complexity; }, 0, 10,
+        "Opus encoder effort, 0 (cheapest) to 10 (best quality)"));
+    keys.push_back(bool_key(
+        "opus.fec", [](Config& c) -> bool& { return c.opus.fec; },
+        "in-band forward error correction (used in Opus' speech modes, e.g. with voip)"));
+    keys.push_back(int_key(
+        "opus.packet_loss_pct", [](Config& c) -> int& { return c.opus.packet_loss_pct; }, 0, 100,
+        "packet loss the encoder plans for, in percent; FEC needs it above 0"));
     keys.push_back(choice_key<log::Level>(
         "log.level", [](Config& c) -> log::Level& { return c.log.level; }, kLevels,
         "least important messages logged (-v raises it to info, -vv to debug)"));
@@ -196,6 +288,13 @@ bool is_config_group(std::string_view path) {
 std::string_view to_string(AudioMode mode) {
     for (const auto& [name, value] : kModes) {
         if (value == mode) return name;
+    }
+    return "?";
+}
+
+std::string_view to_string(OpusApplication application) {
+    for (const auto& [name, value] : kApplications) {
+        if (value == application) return name;
     }
     return "?";
 }

@@ -51,6 +51,11 @@ struct RingPosition {
         if (item != nullptr) ++next;
         return item;
     }
+    // Items lost so far, counting those already out of the ring but not yet skipped.
+    template <typename T>
+    std::uint64_t lost(const FanoutRing<T>& ring) const {
+        return dropped + (next < ring.tail() ? ring.tail() - next : 0);
+    }
     template <typename T>
     bool pending(const FanoutRing<T>& ring) const {
         return next < ring.head();

@@ -28,6 +28,27 @@ void Daemon::apply_log_level() {
     log::set_level(static_cast<log::Level>(std::max(wanted, static_cast<int>(config_.log.level))));
 }
 
+void Daemon::publish_frame(const EncodedFrame& frame) {
+    // Encoded once, framed once: every listener's session takes a reference
+    // from the engine's stream ring.
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(frame.opus.data());
+    sio::Packet packet{sio::PacketType::event, "/", std::nullopt,
+                       nlohmann::json::array({"audio",
+                                              {{"seq", frame.seq}, {"t", frame.capture_ms}},
+                                              nlohmann::json::binary(std::vector<std::uint8_t>(
+                                                  bytes, bytes + frame.opus.size()))})};
+    sio_->engine().publish(make_outgoing(packet, true));
+}
+
+bool Daemon::alive() {
+    // The loop runs (this is called from its timer) and the audio thread moves.
+    if (stopping_) return false;
+    std::uint64_t beat = audio_ ? audio_->heartbeat() : 0;
+    bool moved = !audio_ || beat != last_heartbeat_;
+    last_heartbeat_ = beat;
+    return moved;
+}
+
 StatusSources Daemon::status_sources() {
     StatusSources sources;
     sources.status = [this](nlohmann::json& status) {
@@ -42,7 +63,9 @@ StatusSources Daemon::status_sources() {
         server["protocol_errors"] = c.protocol_errors + sio_->protocol_errors();
         server["ping_timeouts"] = c.ping_timeouts;
         server["send_queue_overflows"] = c.queue_overflows;
+        server["lag_disconnects"] = c.lag_disconnects;
         server["stream_drops"] = engine.stream_drops();
+        if (audio_) status["audio"].update(audio_->status_json());
     };
     sources.metrics = [this](std::string& out) {
         if (!sio_) return;
@@ -65,9 +88,24 @@ StatusSources Daemon::status_sources() {
         append_metric(out, "clubvoice_send_queue_overflows_total", MetricType::counter,
                       "Sessions closed because they did not take their control packets.",
                       n(c.queue_overflows));
+        append_metric(out, "clubvoice_lag_disconnects_total", MetricType::counter,
+                      "Listeners closed because they took no audio for too long.",
+                      n(c.lag_disconnects));
         append_metric(out, "clubvoice_stream_drops_total", MetricType::counter,
                       "Audio packets skipped for listeners that fell behind.",
                       n(engine.stream_drops()));
+        if (audio_) audio_->append_metrics(out);
+    };
+    sources.health = [this](nlohmann::json& health) {
+        if (!audio_) return;
+        health["capture"] = audio_->capture_up() ? "up" : audio_->capture_problem();
+        health["playback"] = audio_->playback_up() ? "up" : audio_->playback_problem();
+        // No capture: listeners get nothing. No playback: talkers go unheard.
+        if (!audio_->capture_up()) {
+            health["status"] = "down";
+        } else if (!audio_->playback_up()) {
+            health["status"] = "degraded";
+        }
     };
     return sources;
 }
@@ -95,10 +133,13 @@ void Daemon::run() {
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);
     web_->add_engine(sio_->engine());
+    audio_ = std::make_unique<AudioEngine>(loop_.get(), config_,
+                                           [this](const EncodedFrame& f) { publish_frame(f); });
+    audio_->start();
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
     sigint_ = watch_signal(loop_.get(), SIGINT, [this] { stop(); });
     sighup_ = watch_signal(loop_.get(), SIGHUP, [this] { reload(); });
-    if (uint64_t ms = notifier_.start_watchdog(loop_.get(), [this] { return !stopping_; })) {
+    if (uint64_t ms = notifier_.start_watchdog(loop_.get(), [this] { return alive(); })) {
         log::info("systemd watchdog: pinging every {} ms", ms);
     }
 
@@ -108,6 +149,7 @@ void Daemon::run() {
 
     loop_.run();  // returns once stop() has closed our handles and lws has drained
     web_.reset();  // second lws_context_destroy: frees what the first one left
+    audio_.reset();
     log::notice("stopped");
 }
 
@@ -126,6 +168,7 @@ void Daemon::reload() {
         config_ = std::move(loaded.config);
         apply_log_level();
         if (sio_) sio_->apply(sio_options());
+        if (audio_) audio_->apply(config_);
         log::notice("reloaded {}", config_path_);
         notifier_.ready(fmt::format("reloaded {}", config_path_));
     } catch (const ConfigError& e) {
@@ -143,6 +186,7 @@ void Daemon::stop() {
     sigterm_.close();
     sigint_.close();
     sighup_.close();
+    if (audio_) audio_->stop();
     if (sio_) sio_->close_all();
     if (web_) web_->begin_shutdown();
 }

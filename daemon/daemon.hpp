@@ -2,6 +2,7 @@
 // reloads and the orderly stop. Thread: loop.
 #pragma once
 
+#include "audio_engine.hpp"
 #include "config.hpp"
 #include "http_routes.hpp"
 #include "http_responder.hpp"
@@ -30,6 +31,8 @@ private:
     void stop();
     SioOptions sio_options() const;
     StatusSources status_sources();
+    void publish_frame(const EncodedFrame& frame);
+    bool alive();
 
     std::string config_path_;
     int verbosity_;
@@ -42,6 +45,8 @@ private:
     HttpResponder responder_;
     std::unique_ptr<SioServer> sio_;
     std::unique_ptr<RoomNamespace> room_;
+    std::unique_ptr<AudioEngine> audio_;
+    std::uint64_t last_heartbeat_ = 0;
     // Destroyed first: its connections call into the servers above while closing.
     std::unique_ptr<WebServer> web_;
     UvSignal sigterm_;

@@ -173,7 +173,9 @@ int EioServer::on_http_writeable(lws* wsi, WsiState& state) {
     if (responder_.has_pending(wsi)) return responder_.on_writeable(wsi);
     HttpResponse response = HttpResponse::text(200, "");
     if (state.kind == WsiState::poll_close) {
-        response.body = "1";  // the close packet, for a session that ended while polling
+        response.body = "1";  // the close packet, for a session the server ended
+    } else if (state.kind == WsiState::poll_release) {
+        response.body = "6";  // noop: the client closed the session itself
     } else if (state.kind == WsiState::poll_get && state.session != nullptr) {
         EioSession& session = *state.session;
         if (session.upgrading || session.transport != EioSession::Transport::polling) {

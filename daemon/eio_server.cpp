@@ -11,6 +11,8 @@
 namespace clubvoice {
 namespace {
 
+constexpr std::string_view kClientClosed = "client closed";
+
 const OutgoingPtr& ping_packet() {
     static const OutgoingPtr packet = make_outgoing({{eio::PacketType::ping, false, ""}});
     return packet;
@@ -94,8 +96,30 @@ void EioServer::send(EioSession& session, OutgoingPtr packet) {
 void EioServer::publish(OutgoingPtr packet) {
     stream_.push(std::move(packet));
     ++counters_.stream_packets;
+    const std::uint64_t now = uv_now(loop_);
+    std::vector<EioSession*> too_slow;
     for (auto& [sid, session] : sessions_) {
-        if (session->stream) request_write(*session);
+        if (!session->stream) continue;
+        // Behind by more than the ring holds: the client is not taking its
+        // audio. It skips forward as soon as it can write again; one that
+        // stays behind for too long is cut so it stops costing anything.
+        if (session->stream->next + stream_.capacity() < stream_.head()) {
+            if (session->lagging_since_ms == 0) session->lagging_since_ms = now;
+            if (now - session->lagging_since_ms > options_.stream_lag_close_ms) {
+                too_slow.push_back(session.get());
+                continue;
+            }
+        } else {
+            session->lagging_since_ms = 0;
+        }
+        request_write(*session);
+    }
+    for (EioSession* session : too_slow) {
+        ++counters_.lag_disconnects;
+        log::warning("engine.io: {} ({}): closed, took no audio for {} ms ({} packets dropped)",
+                     session->sid, session->peer, now - session->lagging_since_ms,
+                     session->stream->lost(stream_));
+        close(*session, "too slow");
     }
 }
 
@@ -104,14 +128,14 @@ void EioServer::subscribe(EioSession& session) {
 }
 
 void EioServer::unsubscribe(EioSession& session) {
-    if (session.stream) drops_of_closed_ += session.stream->dropped;
+    if (session.stream) drops_of_closed_ += session.stream->lost(stream_);
     session.stream.reset();
 }
 
 std::uint64_t EioServer::stream_drops() const {
     std::uint64_t total = drops_of_closed_;
     for (const auto& [sid, session] : sessions_) {
-        if (session->stream) total += session->stream->dropped;
+        if (session->stream) total += session->stream->lost(stream_);
     }
     return total;
 }
@@ -135,7 +159,7 @@ void EioServer::schedule_ping(EioSession& session) {
     if (!session.heartbeat) {
         session.heartbeat = start_timer(loop_, delay, 0, [this, s = &session] { on_heartbeat(*s); });
     } else {
-        uv_timer_start(session.heartbeat.get(), &UvTimer::trampoline<>, delay, 0);
+        restart_timer(session.heartbeat, delay);
     }
 }
 
@@ -149,8 +173,7 @@ void EioServer::on_heartbeat(EioSession& session) {
     session.awaiting_pong = true;
     send(session, ping_packet());
     if (!session.closed) {
-        uv_timer_start(session.heartbeat.get(), &UvTimer::trampoline<>,
-                       static_cast<std::uint64_t>(options_.ping_timeout_ms), 0);
+        restart_timer(session.heartbeat, static_cast<std::uint64_t>(options_.ping_timeout_ms));
     }
 }
 
@@ -191,7 +214,7 @@ void EioServer::handle_packet(EioSession& session, const eio::Packet& packet, bo
             request_write(session);
             break;
         case PacketType::close:
-            close(session, "client closed");
+            close(session, kClientClosed);
             break;
         case PacketType::noop:
             break;
@@ -210,23 +233,28 @@ void EioServer::protocol_error(EioSession& session, std::string_view what) {
 void EioServer::close(EioSession& session, std::string_view reason) {
     if (session.closed) return;
     session.closed = true;
+    const bool client_closed = reason == kClientClosed;
     ++counters_.sessions_closed;
     log::debug("engine.io: {} closed: {}", session.sid, reason);
     handler_.on_close(session, reason);
     unsubscribe(session);
     session.heartbeat.close();
     if (session.ws != nullptr) {
+        // A connection without a session closes at its next writeable callback,
+        // with a close frame.
         auto* state = static_cast<WsiState*>(lws_wsi_user(session.ws));
         if (state != nullptr) state->session = nullptr;
-        lws_set_timeout(session.ws, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        lws_close_reason(session.ws, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+        lws_callback_on_writable(session.ws);
         session.ws = nullptr;
     }
     if (session.poll_get != nullptr) {
-        // The waiting GET gets the close packet.
+        // The waiting GET is released: with a noop when the client itself
+        // closed, with the close packet when the server ends the session.
         auto* state = static_cast<WsiState*>(lws_wsi_user(session.poll_get));
         if (state != nullptr) {
             state->session = nullptr;
-            state->kind = WsiState::poll_close;
+            state->kind = client_closed ? WsiState::poll_release : WsiState::poll_close;
         }
         lws_callback_on_writable(session.poll_get);
         session.poll_get = nullptr;

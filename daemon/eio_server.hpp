@@ -31,6 +31,7 @@ struct EioOptions {
     std::vector<std::string> cors_origins;  // "*" allows every origin
     std::size_t max_control_bytes = 1 << 20;  // a session whose control queue passes this is closed
     std::size_t stream_capacity = 32;         // stream packets a session may fall behind
+    std::uint64_t stream_lag_close_ms = 10000;  // a session behind the ring this long is closed
 };
 
 class EioHandler {
@@ -48,6 +49,7 @@ struct EioCounters {
     std::uint64_t protocol_errors = 0;
     std::uint64_t ping_timeouts = 0;
     std::uint64_t queue_overflows = 0;
+    std::uint64_t lag_disconnects = 0;
     std::uint64_t stream_packets = 0;
 };
 

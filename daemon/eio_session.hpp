@@ -36,6 +36,7 @@ struct EioSession {
     std::deque<OutgoingPtr> control;
     std::size_t control_bytes = 0;
     std::optional<RingPosition> stream;
+    std::uint64_t lagging_since_ms = 0;  // uv_now() when it fell out of the ring; 0: keeping up
 
     std::string rx;  // a WebSocket message arriving in fragments
     std::string post_body;
@@ -50,7 +51,7 @@ struct EioSession {
 // What the libwebsockets callback keeps for each connection: zeroed by lws,
 // so plain pointers only.
 struct WsiState {
-    enum Kind : int { none = 0, poll_get, poll_post, post_refused, websocket, poll_close };
+    enum Kind : int { none = 0, poll_get, poll_post, post_refused, websocket, poll_close, poll_release };
     EioServer* server;
     EioSession* session;
     Kind kind;

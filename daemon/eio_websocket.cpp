@@ -7,6 +7,10 @@
 #include "lws_request.hpp"
 
 #include <array>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <optional>
 
 namespace clubvoice {
@@ -15,6 +19,16 @@ namespace {
 const OutgoingPtr& probe_reply() {
     static const OutgoingPtr packet = make_outgoing({{eio::PacketType::pong, false, "probe"}});
     return packet;
+}
+
+// Keeps a stalled client's audio in our ring (where it is dropped, oldest
+// first, and counted) instead of in the kernel's send buffer, where it would
+// pile up seconds of delay: the socket reports writable only while less than
+// this much is unsent.
+void limit_unsent(lws* wsi) {
+    int fd = lws_get_socket_fd(wsi);
+    int lowat = 16384;
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
 }
 
 int write_raw(lws* wsi, const OutgoingPacket& packet) {
@@ -29,16 +43,10 @@ int write_raw(lws* wsi, const OutgoingPacket& packet) {
 }  // namespace
 
 // Checks the handshake before lws answers it; non-zero refuses the connection.
+// A bad sid is refused after the handshake instead (on_ws_established
+// closes it), as the reference server does.
 int EioServer::on_ws_filter(lws* wsi) {
-    if (url_arg(wsi, "EIO=") != "4" || url_arg(wsi, "transport=") != "websocket") return 1;
-    if (auto sid = url_arg(wsi, "sid=")) {
-        EioSession* session = find(*sid);
-        if (session == nullptr || session->transport != EioSession::Transport::polling ||
-            session->ws != nullptr) {
-            return 1;
-        }
-    }
-    return 0;
+    return url_arg(wsi, "EIO=") == "4" && url_arg(wsi, "transport=") == "websocket" ? 0 : 1;
 }
 
 int EioServer::on_ws_established(lws* wsi, WsiState& state) {
@@ -49,10 +57,12 @@ int EioServer::on_ws_established(lws* wsi, WsiState& state) {
             session->ws != nullptr) {
             return -1;
         }
+        limit_unsent(wsi);
         session->ws = wsi;  // probing: the polling transport stays in charge until "5"
         state.session = session;
         return 0;
     }
+    limit_unsent(wsi);
     EioSession& session = open_session(wsi, EioSession::Transport::websocket);
     session.ws = wsi;
     state.session = &session;

@@ -3,6 +3,7 @@
 #include "lws_request.hpp"
 
 #include <array>
+#include <cstring>
 #include <filesystem>
 
 namespace clubvoice {
@@ -32,6 +33,14 @@ int HttpResponder::send_headers(lws* wsi, const HttpResponse& response, std::siz
     }
     for (const auto& [name, value] : response.headers) {
         if (add_header(wsi, name, value, &p, end) != 0) return -1;
+    }
+    // lws closes the connection after answering a "Connection: close"
+    // request but does not say so; clients that pool connections (Node's
+    // agent) would otherwise send the next request into the closed socket.
+    if (auto connection = request_header(wsi, WSI_TOKEN_CONNECTION);
+        connection && strcasestr(connection->c_str(), "close") != nullptr &&
+        add_header(wsi, "connection", "close", &p, end) != 0) {
+        return -1;
     }
     return lws_finalize_write_http_header(wsi, start, &p, end) != 0 ? -1 : 0;
 }

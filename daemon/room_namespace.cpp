@@ -22,8 +22,8 @@ nlohmann::json RoomNamespace::config_json() const {
         {"version", kVersion},
         {"codec", "opus"},
         {"sampleRate", 48000},
-        {"channels", 1},
-        {"frameMs", 20},
+        {"channels", config_.audio.capture.channels},
+        {"frameMs", config_.audio.frame_ms},
         {"mode", to_string(config_.audio.mode)},
         {"canTalk", config_.audio.mode != AudioMode::listen},
         {"clients", clients()},
@@ -32,6 +32,7 @@ nlohmann::json RoomNamespace::config_json() const {
 
 void RoomNamespace::on_connect(SioSocket& socket) {
     log::info("client {} connected from {} ({} now)", socket.id(), socket.peer(), clients());
+    server_.engine().subscribe(socket.session());  // the room's audio, from the next frame on
     socket.emit("config", nlohmann::json::array({config_json()}));
     broadcast_clients();
 }
@@ -48,6 +49,7 @@ void RoomNamespace::on_event(SioSocket& socket, std::string_view event, nlohmann
 
 void RoomNamespace::on_disconnect(SioSocket& socket, std::string_view reason) {
     log::info("client {} left: {} ({} remain)", socket.id(), reason, clients());
+    server_.engine().unsubscribe(socket.session());
     broadcast_clients();
 }
 

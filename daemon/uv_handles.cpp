@@ -12,9 +12,15 @@ UvTimer start_timer(uv_loop_t* loop, uint64_t first_ms, uint64_t repeat_ms, UvTi
     UvTimer timer(std::move(cb));
     uv_check(uv_timer_init(loop, timer.get()), "uv_timer_init");
     timer.mark_initialised();
+    uv_update_time(loop);
     uv_check(uv_timer_start(timer.get(), &UvTimer::trampoline, first_ms, repeat_ms),
              "uv_timer_start");
     return timer;
+}
+
+void restart_timer(UvTimer& timer, uint64_t ms) {
+    uv_update_time(timer.get()->loop);
+    uv_check(uv_timer_start(timer.get(), &UvTimer::trampoline<>, ms, 0), "uv_timer_start");
 }
 
 UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb) {

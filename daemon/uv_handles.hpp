@@ -101,8 +101,12 @@ using UvTimer = UvHandle<uv_timer_t>;
 using UvSignal = UvHandle<uv_signal_t>;
 using UvAsync = UvHandle<uv_async_t>;
 
-// Convenience constructors that initialise and start a handle.
+// Convenience constructors that initialise and start a handle. Timers count
+// from the current time: libuv's cached loop time can be far behind when a
+// timer is started from an I/O callback after a long idle wait.
 UvTimer start_timer(uv_loop_t* loop, uint64_t first_ms, uint64_t repeat_ms, UvTimer::Callback cb);
+// Starts an existing timer again, once, `ms` from now.
+void restart_timer(UvTimer& timer, uint64_t ms);
 UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb);
 
 }  // namespace clubvoice

@@ -76,12 +76,45 @@ class NotifyListener:
         self.sock.close()
 
 
-class Daemon:
-    """The built clubvoiced with a config of its own, in a temporary directory."""
+def write_tone(path, hz=440, seconds=120, rate=48000, amplitude=0.5):
+    """Raw S16LE mono samples of a sine. One second holds a whole number of
+    cycles for integer frequencies, so it is computed once and repeated."""
+    import array
+    import math
+    one = array.array("h", (int(amplitude * 32767 * math.sin(2 * math.pi * hz * i / rate))
+                           for i in range(rate)))
+    with open(path, "wb") as f:
+        block = one.tobytes()
+        for _ in range(seconds):
+            f.write(block)
 
-    def __init__(self, config_text=None, extra_env=None, notify=True, port=None):
+
+def asoundrc_text(capture_infile, playback_outfile):
+    """Software PCMs standing in for a sound card: capture reads a raw file,
+    playback writes one (the `file` plugin over `null`)."""
+    return (f'pcm.clubvoice_capture {{\n  type file\n  slave.pcm {{ type null }}\n'
+            f'  file "/dev/null"\n  infile "{capture_infile}"\n  format raw\n}}\n'
+            f'pcm.clubvoice_playback {{\n  type file\n  slave.pcm {{ type null }}\n'
+            f'  file "{playback_outfile}"\n  format raw\n}}\n')
+
+
+class Daemon:
+    """The built clubvoiced with a config of its own, in a temporary directory,
+    with a private ALSA configuration (ALSA_CONFIG_PATH): the capture device
+    `clubvoice_capture` plays a tone, `clubvoice_playback` writes a file."""
+
+    def __init__(self, config_text=None, extra_env=None, notify=True, port=None, tone_hz=440,
+                 with_devices=True):
         self.dir = tempfile.TemporaryDirectory(prefix="clubvoice-test-")
         self.port = port or free_port()
+        self.asoundrc = os.path.join(self.dir.name, "asoundrc")
+        self.tone_path = os.path.join(self.dir.name, "tone.raw")
+        self.playback_path = os.path.join(self.dir.name, "playback.raw")
+        if with_devices:
+            write_tone(self.tone_path, tone_hz)
+            self.write_asoundrc(asoundrc_text(self.tone_path, self.playback_path))
+        else:
+            self.write_asoundrc("# no devices yet\n")
         self.config_path = os.path.join(self.dir.name, "clubvoice.yaml")
         if config_text is None:
             config_text = self.default_config()
@@ -95,7 +128,14 @@ class Daemon:
         web_root = overrides.get("web_root", os.path.join(SOURCE_ROOT, "web", "dist"))
         return (f"server: {{host: 127.0.0.1, port: {self.port}}}\n"
                 f"web: {{root: {web_root}}}\n"
-                f"log: {{level: {overrides.get('log_level', 'info')}}}\n")
+                f"log: {{level: {overrides.get('log_level', 'info')}}}\n"
+                "audio:\n  capture: {device: clubvoice_capture}\n"
+                "  playback: {device: clubvoice_playback}\n"
+                f"{overrides.get('extra', '')}")
+
+    def write_asoundrc(self, text):
+        with open(self.asoundrc, "w") as f:
+            f.write(text)
 
     def write_config(self, text):
         with open(self.config_path, "w") as f:
@@ -105,6 +145,7 @@ class Daemon:
         env = dict(os.environ)
         env.pop("NOTIFY_SOCKET", None)
         env.pop("JOURNAL_STREAM", None)
+        env["ALSA_CONFIG_PATH"] = self.asoundrc
         if self.notify:
             env["NOTIFY_SOCKET"] = self.notify.path
         env.update(self.extra_env)

@@ -2,6 +2,7 @@
 NOTIFY_SOCKET, HTTP health, status and static files, reload with a broken and
 a good file, a clean SIGTERM, and start-up errors."""
 
+import json
 import os
 import re
 import signal
@@ -35,7 +36,7 @@ class Running(unittest.TestCase):
             status, headers, body = d.get("/health")
             self.assertEqual(status, 200)
             self.assertEqual(headers["content-type"], "application/json")
-            self.assertEqual(body, b'{"status":"ok"}')
+            self.assertEqual(json.loads(body), {"status": "ok", "capture": "up", "playback": "up"})
 
             status, headers, body = d.get("/")
             self.assertEqual(status, 200)

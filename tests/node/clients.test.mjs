@@ -2,6 +2,7 @@
 // every transport, the upgrade, acks, binary attachments, namespaces, auth.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { io } from 'socket.io-client';
 import { startDaemon, startConformanceServer, once } from './harness.mjs';
 
@@ -133,3 +134,31 @@ test('the heartbeat keeps idle sessions alive on both transports', async () => {
     sockets.forEach((s) => s.disconnect());
   }
 });
+
+for (const name of ['websocket', 'polling']) {
+  test(`clubvoiced streams the room's 440 Hz tone over ${name}`, async () => {
+    const socket = connect(daemon.url, TRANSPORTS[name]);
+    const events = [];
+    socket.on('audio', (meta, opus) => events.push({ at: performance.now(), meta, opus }));
+    try {
+      await once(socket, 'config');
+      await new Promise((r) => setTimeout(r, 2500));
+    } finally {
+      socket.disconnect();
+    }
+    const steady = events.slice(5);
+    assert.ok(steady.length > 50, `only ${steady.length} audio events`);
+    steady.forEach((e, i) => assert.equal(e.meta.seq, steady[0].meta.seq + i, 'seq has a gap'));
+    const rate = (steady.length - 1) / ((steady.at(-1).at - steady[0].at) / 1000);
+    assert.ok(Math.abs(rate - 50) <= 50 * 0.15, `rate ${rate} frames/s`);
+    assert.ok(steady.every((e) => Buffer.isBuffer(e.opus) && e.opus.length > 0));
+    const framed = Buffer.concat(steady.flatMap((e) => {
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(e.opus.length);
+      return [length, e.opus];
+    }));
+    const result = spawnSync(process.env.OPUS_TONE, [], { input: framed });
+    const tone = JSON.parse(result.stdout.toString());
+    assert.equal(tone.dominant_hz, 440, JSON.stringify(tone));
+  });
+}

@@ -41,16 +41,36 @@ function track(child) {
   return child;
 }
 
+// Raw S16LE mono samples of a sine at 48 kHz.
+export function toneBytes(hz, seconds, rate = 48000) {
+  const samples = new Int16Array(rate * seconds);
+  for (let i = 0; i < samples.length; i++) {
+    samples[i] = Math.round(0.5 * 32767 * Math.sin(2 * Math.PI * hz * i / rate));
+  }
+  return Buffer.from(samples.buffer);
+}
+
 // clubvoiced with a temporary config on a free port; extraYaml is appended.
 export async function startDaemon(extraYaml = '') {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'clubvoice-node-'));
   const config = join(dir, 'clubvoice.yaml');
   const root = process.env.CLUBVOICE_SOURCE_ROOT;
+  // Software sound devices: capture reads a 440 Hz tone, playback writes a file.
+  const tone = join(dir, 'tone.raw');
+  writeFileSync(tone, toneBytes(440, 30));
+  const asoundrc = join(dir, 'asoundrc');
+  writeFileSync(asoundrc,
+    `pcm.clubvoice_capture { type file slave.pcm { type null } file "/dev/null" ` +
+    `infile "${tone}" format raw }\n` +
+    `pcm.clubvoice_playback { type file slave.pcm { type null } ` +
+    `file "${join(dir, 'playback.raw')}" format raw }\n`);
   writeFileSync(config, `server: {host: 127.0.0.1, port: ${port}}\n` +
-    `web: {root: ${join(root, 'web', 'dist')}}\n${extraYaml}`);
+    `web: {root: ${join(root, 'web', 'dist')}}\n` +
+    'audio: {capture: {device: clubvoice_capture}, playback: {device: clubvoice_playback}}\n' +
+    extraYaml);
   const child = track(spawn(process.env.CLUBVOICED, ['-c', config],
-    { stdio: ['ignore', 'ignore', 'pipe'] }));
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ALSA_CONFIG_PATH: asoundrc } }));
   await waitForHttp(`http://127.0.0.1:${port}/health`, child);
   return { port, url: `http://127.0.0.1:${port}`, child, dir };
 }

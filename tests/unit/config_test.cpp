@@ -79,6 +79,47 @@ TEST(Config, MissingAndWrongShapedValues) {
     EXPECT_EQ(error_of("- a\n- b\n"), "test.yaml:1: (top level): must be a mapping of keys");
 }
 
+TEST(Config, AudioAndOpusKeys) {
+    Config c = load_config_text(R"(
+audio:
+  frame_ms: 10
+  period_ms: 5
+  buffer_ms: 20
+  rt_priority: 0
+  capture: { channels: 2, gain_db: -3.5, highpass_hz: 0, gate: true, gate_threshold_db: -60 }
+opus: { bitrate_kbps: 64, application: voip, complexity: 5, fec: false, packet_loss_pct: 0 }
+)",
+                                "test.yaml")
+                   .config;
+    EXPECT_EQ(c.audio.frame_ms, 10);
+    EXPECT_EQ(c.audio.period_ms, 5);
+    EXPECT_EQ(c.audio.buffer_ms, 20);
+    EXPECT_EQ(c.audio.rt_priority, 0);
+    EXPECT_EQ(c.audio.capture.channels, 2);
+    EXPECT_EQ(c.audio.capture.gain_db, -3.5);
+    EXPECT_EQ(c.audio.capture.highpass_hz, 0);
+    EXPECT_TRUE(c.audio.capture.gate);
+    EXPECT_EQ(c.audio.capture.gate_threshold_db, -60.0);
+    EXPECT_EQ(c.opus.bitrate_kbps, 64);
+    EXPECT_EQ(c.opus.application, OpusApplication::voip);
+    EXPECT_EQ(c.opus.complexity, 5);
+    EXPECT_FALSE(c.opus.fec);
+    EXPECT_EQ(c.opus.packet_loss_pct, 0);
+}
+
+TEST(Config, BadAudioValues) {
+    EXPECT_EQ(error_of("audio:\n  frame_ms: 30\n"),
+              "test.yaml:2: audio.frame_ms: must be one of 10, 20, 40, 60 (got \"30\")");
+    EXPECT_EQ(error_of("audio:\n  capture:\n    gain_db: 41\n"),
+              "test.yaml:3: audio.capture.gain_db: must be a number from -40 to 40 (got \"41\")");
+    EXPECT_EQ(error_of("audio:\n  capture:\n    gain_db: .nan\n"),
+              "test.yaml:3: audio.capture.gain_db: must be a number from -40 to 40 (got \".nan\")");
+    EXPECT_EQ(error_of("opus:\n  fec: maybe\n"),
+              "test.yaml:2: opus.fec: must be true or false (got \"maybe\")");
+    EXPECT_EQ(error_of("opus:\n  application: music\n"),
+              "test.yaml:2: opus.application: must be one of audio, voip (got \"music\")");
+}
+
 TEST(Config, DuplicateKeyIsAnError) {
     EXPECT_EQ(error_of("server:\n  port: 1\n  port: 2\n"),
               "test.yaml:3: server.port: given more than once");

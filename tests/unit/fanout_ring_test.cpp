@@ -34,6 +34,7 @@ TEST(FanoutRing, SlowReaderSkipsOldestAndCounts) {
     FanoutRing<int> ring(4);
     RingPosition slow{ring.head(), 0};
     for (int i = 0; i < 10; ++i) ring.push(i);
+    EXPECT_EQ(slow.lost(ring), 6U);
     EXPECT_EQ(*slow.take(ring), 6);  // 0..5 fell out of the ring
     EXPECT_EQ(slow.dropped, 6U);
     EXPECT_EQ(*slow.take(ring), 7);

@@ -1,0 +1,131 @@
+// The audio engine: from the sound device to encoded Opus frames, and from
+// play() to the playback device.
+//
+// Owns the real-time audio thread (capture and playback, see AudioThread),
+// the devices' keepers (open, report, reopen), and on the loop side cuts the
+// captured sound into frames of audio.frame_ms, runs the capture DSP, measures
+// the level, encodes each frame once with Opus and passes it to the sink.
+//
+// Thread: loop, for every method; the sink is called on the loop.
+#pragma once
+
+#include "audio_thread.hpp"
+#include "config.hpp"
+#include "device_keeper.hpp"
+#include "dsp/capture_dsp.hpp"
+#include "frame_assembler.hpp"
+#include "opus_encoder.hpp"
+#include "uv_handles.hpp"
+
+#include <uv.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clubvoice {
+
+struct EncodedFrame {
+    std::uint64_t seq;        // counts frames from 0; never skips
+    std::int64_t capture_ms;  // CLOCK_REALTIME ms of the frame's first sample
+    std::string_view opus;    // one Opus packet; valid during the call only
+    float level_dbfs;         // RMS level of the frame after the DSP
+};
+using FrameSink = std::function<void(const EncodedFrame&)>;
+
+class AudioEngine {
+  public:
+    AudioEngine(uv_loop_t* loop, const Config& config, FrameSink sink);
+    ~AudioEngine();
+    AudioEngine(const AudioEngine&) = delete;
+    AudioEngine& operator=(const AudioEngine&) = delete;
+
+    // Opens the devices (a device that fails is reported and retried in the
+    // background) and starts the audio thread. Logs the granted parameters,
+    // and one warning when SCHED_FIFO or memory locking is refused.
+    void start();
+    // Stops and joins the audio thread and closes the devices.
+    void stop();
+    // Applies a reloaded configuration: DSP and Opus settings in place; a
+    // change of devices, channels, frame, period, buffer or priority restarts
+    // the audio thread (seq keeps counting).
+    void apply(const Config& config);
+
+    // Queues mono 48 kHz audio for the playback device. False when it does
+    // not fit in the playback ring (all of it is dropped and counted).
+    bool play(std::span<const float> mono_48k);
+
+    bool capture_up() const;
+    bool playback_up() const;
+    std::string capture_problem() const;   // empty while up
+    std::string playback_problem() const;  // empty while up
+    // Moves while the audio thread runs (for the systemd watchdog).
+    std::uint64_t heartbeat() const;
+    int channels() const { return config_.audio.capture.channels; }
+    int frame_ms() const { return config_.audio.frame_ms; }
+    float capture_level_dbfs() const { return level_dbfs_; }
+
+    // Figures for /status: {"capture": {...}, "playback": {...}, "encoder": {...}, "thread":
+    // {...}}.
+    nlohmann::json status_json() const;
+    // Figures for /metrics, in Prometheus text format (names start with clubvoice_).
+    void append_metrics(std::string& out) const;
+
+  private:
+    void on_wake();
+    void drain_capture();
+    void report_late_wakeups();
+    void encode(std::span<float> frame, std::int64_t first_sample_ns);
+    void build_pipeline();
+    static dsp::CaptureDspSettings dsp_settings(const Config& config);
+    static OpusEncoderSettings opus_settings(const Config& config);
+
+    uv_loop_t* loop_;
+    Config config_;
+    FrameSink sink_;
+
+    // Loop-side pipeline.
+    dsp::CaptureDsp dsp_;
+    OpusEncoder encoder_;
+    std::unique_ptr<FrameAssembler> assembler_;
+    std::vector<float> scratch_;
+
+    // The audio thread and its devices; present while running.
+    UvAsync wake_;
+    std::unique_ptr<AudioThread> thread_;
+    std::unique_ptr<DeviceKeeper> capture_;
+    std::unique_ptr<DeviceKeeper> playback_;
+    bool realtime_ = false;
+    bool memory_locked_ = false;
+
+    // Counters kept by the loop.
+    std::uint64_t seq_ = 0;
+    std::uint64_t encoded_bytes_ = 0;
+    std::uint64_t encode_ns_total_ = 0;
+    std::uint64_t encode_ns_max_ = 0;
+    std::uint64_t encode_errors_ = 0;
+    std::uint64_t playback_ring_drops_ = 0;  // frames play() could not queue
+    float level_dbfs_ = -120.0F;
+    std::uint64_t late_reported_ = 0;  // late wake-ups of this run already logged
+    std::uint64_t late_reported_at_ms_ = 0;
+
+    // Counters of the audio thread and the keepers, which live only while
+    // running; what earlier runs counted is carried so totals never go back.
+    struct Figures {
+        struct Stream {
+            std::uint64_t frames = 0, xruns = 0, ring_frames = 0;
+            std::uint64_t reopens = 0, open_failures = 0, failures = 0;
+        } capture, playback;
+        std::uint64_t late_wakeups = 0, heartbeat = 0;
+        double cpu_seconds = 0.0;
+    };
+    Figures figures() const;  // carried_ plus the running thread's
+    Figures carried_;
+};
+
+}  // namespace clubvoice

@@ -1,0 +1,188 @@
+// The real-time audio thread: moves sound between the ALSA devices and the
+// lock-free rings the loop reads and fills.
+//
+// Every few ms (audio.period_ms, on absolute CLOCK_MONOTONIC deadlines) it
+// reads what the capture device has, stamps it and pushes it into the capture
+// rings, and tops the playback device up from the playback ring (or with
+// silence). Devices are opened by the loop and handed over through one-item
+// slots; a device that fails is handed back with the reason, and the thread
+// carries on with the other one. Software PCMs that do not keep time (null,
+// file) are paced by the clock instead of by the device.
+//
+// Inside its loop the thread never allocates, locks, logs, throws or touches
+// a socket: it reports through atomics and wakes the loop with uv_async_send.
+//
+// Thread: the public methods are for the loop thread (and say so); run()
+// is the audio thread.
+#pragma once
+
+#include "alsa_pcm.hpp"
+#include "realtime.hpp"
+#include "spsc_ring.hpp"
+
+#include <uv.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace clubvoice {
+
+// A device opened by the loop, with the buffers the audio thread uses with
+// it, so the thread needs no memory of its own after a reopen.
+struct AudioDevice {
+    AudioDevice(AlsaPcm opened, std::size_t pipeline_channels);
+
+    AlsaPcm pcm;
+    std::vector<std::byte> raw;  // one buffer of device frames
+    std::vector<float> samples;  // one buffer of frames in the pipeline's layout
+};
+
+// One-item hand-off of an owned object between two threads. put() fails
+// (and keeps the object with the caller) while the slot is full.
+template <typename T>
+class Handoff {
+  public:
+    Handoff() = default;
+    Handoff(const Handoff&) = delete;
+    Handoff& operator=(const Handoff&) = delete;
+    ~Handoff() { std::unique_ptr<T> left(slot_.load()); }
+
+    bool put(std::unique_ptr<T>& item) noexcept {
+        T* expected = nullptr;
+        if (!slot_.compare_exchange_strong(expected, item.get(), std::memory_order_release,
+                                           std::memory_order_relaxed)) {
+            return false;
+        }
+        static_cast<void>(item.release());
+        return true;
+    }
+    std::unique_ptr<T> take() noexcept {
+        return std::unique_ptr<T>(slot_.exchange(nullptr, std::memory_order_acquire));
+    }
+
+  private:
+    std::atomic<T*> slot_{nullptr};
+};
+
+// A chunk of captured frames: its samples are the next frames * channels
+// floats in the capture sample ring.
+struct CaptureChunk {
+    std::int64_t first_sample_ns;  // CLOCK_MONOTONIC time of the chunk's first frame
+    std::uint32_t frames;
+};
+
+// How a running stream is kept to real time.
+enum class Pacing : int { unknown, device, clock };
+std::string_view to_string(Pacing pacing);  // "unknown", "device", "clock"
+
+// The ALSA call that failed, for the loop's message.
+enum class AlsaCall : int { none, avail, readi, writei, recover, start };
+std::string_view to_string(AlsaCall call);  // "snd_pcm_avail", ...
+
+class AudioThread {
+  public:
+    struct Settings {
+        int period_ms = 10;
+        int rt_priority = 60;
+        std::size_t capture_channels = 1;  // layout of the capture rings
+        std::size_t wake_frames = 960;     // wake the loop after this many captured frames
+    };
+    // What a direction's stream has done (written by the audio thread).
+    struct StreamCounters {
+        std::atomic<std::uint64_t> frames{0};       // frames read or written
+        std::atomic<std::uint64_t> xruns{0};        // recovered with snd_pcm_recover
+        std::atomic<std::uint64_t> ring_frames{0};  // capture: frames lost, ring full;
+                                                    // playback: frames taken from the ring
+        std::atomic<int> pacing{static_cast<int>(Pacing::unknown)};
+    };
+
+    // Preallocates the rings; `wake` must outlive the thread.
+    AudioThread(const Settings& settings, uv_async_t* wake);
+    ~AudioThread();
+    AudioThread(const AudioThread&) = delete;
+    AudioThread& operator=(const AudioThread&) = delete;
+
+    // Loop: starts the thread (see RealtimeThread for SCHED_FIFO refusals).
+    void start();
+    // Loop: stops and joins the thread; devices it held are closed.
+    void stop();
+    const RealtimeThread& thread() const { return thread_; }
+
+    // Loop: hands a freshly opened device to the thread. False (and the
+    // device stays with the caller) while the previous one is not taken yet.
+    bool offer(PcmDirection direction, std::unique_ptr<AudioDevice>& device);
+    // Loop: a device the thread gave up on, and the call and ALSA error code
+    // that made it; null when there is none.
+    struct Failure {
+        std::unique_ptr<AudioDevice> device;
+        AlsaCall call = AlsaCall::none;
+        int code = 0;
+    };
+    Failure take_failed(PcmDirection direction);
+
+    // Loop: the consumer side of the capture rings, the producer side of the playback ring.
+    SpscRing<CaptureChunk>& capture_chunks() { return capture_chunks_; }
+    SpscRing<float>& capture_samples() { return capture_samples_; }
+    SpscRing<float>& playback_samples() { return playback_samples_; }  // mono, 48 kHz
+
+    const StreamCounters& counters(PcmDirection d) const { return stream(d).counters; }
+    std::uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
+    std::uint64_t late_wakeups() const { return late_wakeups_.load(std::memory_order_relaxed); }
+    const Settings& settings() const { return settings_; }
+
+  private:
+    struct Stream {
+        explicit Stream(PcmDirection d) : direction(d) {}
+
+        const PcmDirection direction;
+        Handoff<AudioDevice> incoming;
+        Handoff<AudioDevice> failed;
+        std::atomic<int> fail_call{0};
+        std::atomic<int> fail_code{0};
+        StreamCounters counters;
+
+        // Audio thread only.
+        std::unique_ptr<AudioDevice> device;
+        bool broken = false;  // failed; waiting for `failed` to be free
+        Pacing pacing = Pacing::unknown;
+        std::int64_t clock_start_ns = 0;  // clock pacing: when frame 0 was due
+        std::uint64_t clock_frames = 0;   // clock pacing: frames moved since then
+    };
+
+    Stream& stream(PcmDirection d) { return d == PcmDirection::capture ? capture_ : playback_; }
+    const Stream& stream(PcmDirection d) const {
+        return d == PcmDirection::capture ? capture_ : playback_;
+    }
+
+    // Audio thread.
+    void run() noexcept;
+    void adopt(Stream& s, std::int64_t now_ns) noexcept;
+    bool start_stream(Stream& s, std::int64_t now_ns) noexcept;
+    void service_capture(std::int64_t now_ns) noexcept;
+    void service_playback(std::int64_t now_ns) noexcept;
+    std::size_t frames_due(Stream& s, std::int64_t now_ns) noexcept;
+    bool handle_error(Stream& s, AlsaCall call, long code, std::int64_t now_ns) noexcept;
+    void fail(Stream& s, AlsaCall call, long code) noexcept;
+    void hand_back(Stream& s) noexcept;
+
+    const Settings settings_;
+    uv_async_t* const wake_;
+    SpscRing<CaptureChunk> capture_chunks_;
+    SpscRing<float> capture_samples_;
+    SpscRing<float> playback_samples_;
+    Stream capture_{PcmDirection::capture};
+    Stream playback_{PcmDirection::playback};
+
+    std::atomic<bool> stop_{false};
+    std::atomic<std::uint64_t> heartbeat_{0};
+    std::atomic<std::uint64_t> late_wakeups_{0};
+    std::size_t frames_since_wake_ = 0;  // audio thread only
+    bool wake_now_ = false;              // audio thread only
+    RealtimeThread thread_;
+};
+
+}  // namespace clubvoice
