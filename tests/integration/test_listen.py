@@ -90,6 +90,49 @@ class Listen(unittest.TestCase):
             self.assertIn(b"clubvoice_stream_drops_total", metrics)
             self.assertEqual(d.stop(), 0)
 
+    def test_payload_per_listener_within_64_kbit(self):
+        # WebSocket payload bytes a listener receives, read off the wire.
+        with Daemon() as d:
+            d.start()
+            ws = socket.create_connection(("127.0.0.1", d.port))
+            ws.sendall(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+                       b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       b"Sec-WebSocket-Version: 13\r\n\r\n")
+            reader = ws.makefile("rb")
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+
+            def frame():
+                head = reader.read(2)
+                n = head[1] & 0x7F
+                if n == 126:
+                    n = struct.unpack(">H", reader.read(2))[0]
+                elif n == 127:
+                    n = struct.unpack(">Q", reader.read(8))[0]
+                return head[0] & 0x0F, reader.read(n)
+
+            frame()  # the Engine.IO open packet
+            ws.sendall(bytes([0x81, 0x82, 1, 2, 3, 4]) + bytes(b ^ m for b, m in
+                                                               zip(b"40", b"\x01\x02")))
+            payload = events = 0
+            started = None
+            while events < 250:  # five seconds of audio
+                opcode, data = frame()
+                if opcode == 1 and data.startswith(b'451-["audio"'):
+                    started = started or time.monotonic()
+                    events += 1
+                    payload += len(data)
+                elif opcode == 2 and started:
+                    payload += len(data)
+                elif opcode == 1 and data == b"2":
+                    ws.sendall(bytes([0x81, 0x81, 1, 2, 3, 4, ord("3") ^ 1]))
+            ws.close()
+            kbit_s = payload * 8 / 5 / 1000
+            print(f"WebSocket payload per listener: {kbit_s:.1f} kbit/s", file=sys.stderr)
+            self.assertLessEqual(kbit_s, 64.0)
+            self.assertEqual(d.stop(), 0)
+
     def test_stalled_listener_slows_nobody(self):
         with Daemon() as d:
             d.start()

@@ -170,6 +170,17 @@ TEST(Config, RestartOnlyKeysLiveUnderServer) {
     }
 }
 
+// The README's configuration table names every key.
+TEST(Config, ReadmeListsEveryKey) {
+    std::ifstream in(std::string(CLUBVOICE_SOURCE_ROOT) + "/README.md");
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& key : config_keys()) {
+        EXPECT_NE(text.str().find("| `" + std::string(key.path) + "` |"), std::string::npos)
+            << key.path << " is missing from the README's configuration table";
+    }
+}
+
 // The shipped file sets every key, each with a comment on or just above its line.
 TEST(Config, ShippedFileDocumentsEveryKey) {
     const std::string path = std::string(CLUBVOICE_SOURCE_ROOT) + "/etc/clubvoice.yaml";
