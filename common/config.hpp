@@ -73,7 +73,7 @@ Config default_config();
 
 // A file that cannot be used. what() is one line: "FILE[:LINE]: KEY: PROBLEM".
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

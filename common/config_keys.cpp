@@ -30,7 +30,8 @@ std::string scalar_problem(const YAML::Node& node, std::string_view what) {
 }
 
 ConfigKey string_key(std::string_view path, Field<std::string> field, std::string_view help) {
-    return {path, help, false, [field](Config& c, const YAML::Node& n) -> std::string {
+    return {path, help, false,
+            [field](Config& c, const YAML::Node& n) -> std::string {
                 if (auto p = scalar_problem(n, "a string"); !p.empty()) return p;
                 if (n.Scalar().empty()) return "must not be empty";
                 field(c) = n.Scalar();
@@ -40,7 +41,8 @@ ConfigKey string_key(std::string_view path, Field<std::string> field, std::strin
 }
 
 ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
-    return {path, help, false, [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
+    return {path, help, false,
+            [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
                 auto what = fmt::format("an integer from {} to {}", lo, hi);
                 if (auto p = scalar_problem(n, what); !p.empty()) return p;
                 const std::string& s = n.Scalar();
@@ -120,7 +122,8 @@ template <typename E, std::size_t N>
 ConfigKey choice_key(std::string_view path, Field<E> field,
                      const std::array<std::pair<std::string_view, E>, N>& choices,
                      std::string_view help) {
-    return {path, help, false, [field, choices](Config& c, const YAML::Node& n) -> std::string {
+    return {path, help, false,
+            [field, choices](Config& c, const YAML::Node& n) -> std::string {
                 std::vector<std::string_view> names;
                 for (const auto& [name, value] : choices) names.push_back(name);
                 auto what = fmt::format("one of {}", fmt::join(names, ", "));
@@ -182,15 +185,14 @@ std::vector<ConfigKey> make_keys() {
         "server.port", [](Config& c) -> int& { return c.server.port; }, 1, 65535,
         "TCP port for HTTP, WebSocket and Socket.IO")));
     keys.push_back(int_key(
-        "server.ping_interval_ms", [](Config& c) -> int& { return c.server.ping_interval_ms; },
-        50, 600000, "Engine.IO heartbeat: how often the server pings each client"));
+        "server.ping_interval_ms", [](Config& c) -> int& { return c.server.ping_interval_ms; }, 50,
+        600000, "Engine.IO heartbeat: how often the server pings each client"));
     keys.push_back(int_key(
-        "server.ping_timeout_ms", [](Config& c) -> int& { return c.server.ping_timeout_ms; },
-        50, 600000, "Engine.IO heartbeat: how long a client may take to answer a ping"));
+        "server.ping_timeout_ms", [](Config& c) -> int& { return c.server.ping_timeout_ms; }, 50,
+        600000, "Engine.IO heartbeat: how long a client may take to answer a ping"));
     keys.push_back(int_key(
-        "server.connect_timeout_ms",
-        [](Config& c) -> int& { return c.server.connect_timeout_ms; }, 50, 600000,
-        "Socket.IO: how long a new session may take to join a namespace"));
+        "server.connect_timeout_ms", [](Config& c) -> int& { return c.server.connect_timeout_ms; },
+        50, 600000, "Socket.IO: how long a new session may take to join a namespace"));
     keys.push_back(int_key(
         "server.max_payload_bytes", [](Config& c) -> int& { return c.server.max_payload_bytes; },
         1024, 100000000, "largest Engine.IO packet or polling request body a client may send"));
@@ -214,8 +216,7 @@ std::vector<ConfigKey> make_keys() {
         "audio.rt_priority", [](Config& c) -> int& { return c.audio.rt_priority; }, 0, 99,
         "SCHED_FIFO priority of the audio thread; 0 runs it at normal priority"));
     keys.push_back(string_key(
-        "audio.capture.device",
-        [](Config& c) -> std::string& { return c.audio.capture.device; },
+        "audio.capture.device", [](Config& c) -> std::string& { return c.audio.capture.device; },
         "ALSA PCM the room is captured from"));
     keys.push_back(int_key(
         "audio.capture.channels", [](Config& c) -> int& { return c.audio.capture.channels; }, 1, 2,
@@ -234,8 +235,7 @@ std::vector<ConfigKey> make_keys() {
         [](Config& c) -> double& { return c.audio.capture.gate_threshold_db; }, -100.0, 0.0,
         "level (peak dBFS) below which the noise gate closes"));
     keys.push_back(string_key(
-        "audio.playback.device",
-        [](Config& c) -> std::string& { return c.audio.playback.device; },
+        "audio.playback.device", [](Config& c) -> std::string& { return c.audio.playback.device; },
         "ALSA PCM the talkers are played to"));
     keys.push_back(int_key(
         "opus.bitrate_kbps", [](Config& c) -> int& { return c.opus.bitrate_kbps; }, 6, 510,

@@ -19,7 +19,7 @@ std::string where(const std::string& origin, const YAML::Mark& mark) {
 }
 
 class Walker {
-public:
+  public:
     Walker(const std::string& origin, LoadedConfig& out) : origin_(origin), out_(out) {}
 
     void walk_map(const YAML::Node& map, const std::string& prefix) {
@@ -30,7 +30,8 @@ public:
                 fail(key_node.Mark(), prefix.empty() ? "(top level)" : prefix,
                      "keys must be plain names");
             }
-            std::string path = prefix.empty() ? key_node.Scalar() : prefix + "." + key_node.Scalar();
+            std::string path =
+                prefix.empty() ? key_node.Scalar() : prefix + "." + key_node.Scalar();
             if (!seen_.insert(path).second) fail(key_node.Mark(), path, "given more than once");
 
             if (const ConfigKey* key = find_config_key(path)) {
@@ -55,7 +56,7 @@ public:
         throw ConfigError(fmt::format("{}: {}: {}", where(origin_, mark), path, problem));
     }
 
-private:
+  private:
     const std::string& origin_;
     LoadedConfig& out_;
     std::set<std::string> seen_;

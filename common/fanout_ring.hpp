@@ -11,7 +11,7 @@ namespace clubvoice {
 
 template <typename T>
 class FanoutRing {
-public:
+  public:
     explicit FanoutRing(std::size_t capacity) : items_(capacity == 0 ? 1 : capacity) {}
 
     // Stores an item and returns its sequence number.
@@ -29,7 +29,7 @@ public:
         return &items_[seq % items_.size()];
     }
 
-private:
+  private:
     std::vector<T> items_;
     std::uint64_t head_ = 0;
 };

@@ -41,9 +41,15 @@ void init_from_environment() {
     journal_prefixes = stream != nullptr && *stream != '\0';
 }
 
-void set_level(Level lvl) { current_level = lvl; }
-Level level() { return current_level; }
-bool enabled(Level lvl) { return static_cast<int>(lvl) <= static_cast<int>(current_level.load()); }
+void set_level(Level lvl) {
+    current_level = lvl;
+}
+Level level() {
+    return current_level;
+}
+bool enabled(Level lvl) {
+    return static_cast<int>(lvl) <= static_cast<int>(current_level.load());
+}
 
 void write(Level lvl, std::string_view message) {
     // One fwrite per line so concurrent writers (lws's log hook) never interleave

@@ -4,8 +4,8 @@
 
 namespace clubvoice {
 
-void append_metric(std::string& out, std::string_view name, MetricType type,
-                   std::string_view help, double value) {
+void append_metric(std::string& out, std::string_view name, MetricType type, std::string_view help,
+                   double value) {
     fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name,
                    type == MetricType::counter ? "counter" : "gauge", name, value);
 }

@@ -119,10 +119,10 @@ void AudioEngine::start() {
             refused, realtime_ ? "with unlocked memory" : "at normal priority");
     } else {
         log::notice("audio thread: {}, memory {}, period {} ms, frames of {} ms",
-                  realtime_ ? fmt::format("SCHED_FIFO priority {}", audio.rt_priority)
-                            : std::string("normal priority (audio.rt_priority is 0)"),
-                  memory_locked_ ? "locked" : "not locked (sanitizer build)", audio.period_ms,
-                  audio.frame_ms);
+                    realtime_ ? fmt::format("SCHED_FIFO priority {}", audio.rt_priority)
+                              : std::string("normal priority (audio.rt_priority is 0)"),
+                    memory_locked_ ? "locked" : "not locked (sanitizer build)", audio.period_ms,
+                    audio.frame_ms);
     }
 }
 

@@ -27,13 +27,25 @@ CliOptions parse_cli(int argc, char** argv) {
     int c = 0;
     while ((c = getopt_long(argc, argv, ":c:vh", long_options.data(), nullptr)) != -1) {
         switch (c) {
-            case 'c': options.config_path = optarg; break;
-            case 'v': ++options.verbosity; break;
-            case 'h': options.help = true; break;
-            case kCheckConfig: options.check_config = true; break;
-            case kVersion: options.version = true; break;
-            case ':': throw UsageError(fmt::format("option {} needs an argument", argv[optind - 1]));
-            default: throw UsageError(fmt::format("unknown option {}", argv[optind - 1]));
+            case 'c':
+                options.config_path = optarg;
+                break;
+            case 'v':
+                ++options.verbosity;
+                break;
+            case 'h':
+                options.help = true;
+                break;
+            case kCheckConfig:
+                options.check_config = true;
+                break;
+            case kVersion:
+                options.version = true;
+                break;
+            case ':':
+                throw UsageError(fmt::format("option {} needs an argument", argv[optind - 1]));
+            default:
+                throw UsageError(fmt::format("unknown option {}", argv[optind - 1]));
         }
     }
     if (optind < argc) throw UsageError(fmt::format("unexpected argument {}", argv[optind]));

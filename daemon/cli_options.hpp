@@ -15,7 +15,7 @@ struct CliOptions {
 };
 
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -72,8 +72,8 @@ StatusSources Daemon::status_sources() {
         const EioServer& engine = sio_->engine();
         const EioCounters& c = engine.counters();
         auto n = [](auto v) { return static_cast<double>(v); };
-        append_metric(out, "clubvoice_sessions", MetricType::gauge,
-                      "Open Engine.IO sessions.", n(engine.session_count()));
+        append_metric(out, "clubvoice_sessions", MetricType::gauge, "Open Engine.IO sessions.",
+                      n(engine.session_count()));
         append_metric(out, "clubvoice_clients", MetricType::gauge,
                       "Socket.IO clients in the room namespace.", n(room_->clients()));
         append_metric(out, "clubvoice_sessions_opened_total", MetricType::counter,
@@ -143,11 +143,12 @@ void Daemon::run() {
         log::info("systemd watchdog: pinging every {} ms", ms);
     }
 
-    std::string listening = fmt::format("listening on {}:{}", config_.server.host, config_.server.port);
+    std::string listening =
+        fmt::format("listening on {}:{}", config_.server.host, config_.server.port);
     log::notice("{}, web root {}", listening, config_.web.root);
     notifier_.ready(listening);
 
-    loop_.run();  // returns once stop() has closed our handles and lws has drained
+    loop_.run();   // returns once stop() has closed our handles and lws has drained
     web_.reset();  // second lws_context_destroy: frees what the first one left
     audio_.reset();
     log::notice("stopped");

@@ -4,13 +4,13 @@
 
 #include "audio_engine.hpp"
 #include "config.hpp"
-#include "http_routes.hpp"
 #include "http_responder.hpp"
+#include "http_routes.hpp"
 #include "room_namespace.hpp"
 #include "sio_server.hpp"
-#include "web_server.hpp"
 #include "systemd_notifier.hpp"
 #include "uv_handles.hpp"
+#include "web_server.hpp"
 
 #include <memory>
 #include <string>
@@ -18,14 +18,14 @@
 namespace clubvoice {
 
 class Daemon {
-public:
+  public:
     Daemon(std::string config_path, Config config, int verbosity);
 
     // Serves until SIGTERM/SIGINT. Throws std::runtime_error when start-up
     // fails (the message is one line naming what failed).
     void run();
 
-private:
+  private:
     void apply_log_level();
     void reload();
     void stop();

@@ -2,8 +2,8 @@
 #include "eio_server.hpp"
 
 #include "log.hpp"
-#include "protocol_error.hpp"
 #include "lws_request.hpp"
+#include "protocol_error.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +14,14 @@ namespace clubvoice {
 namespace {
 
 // Engine.IO's error codes, as the reference server sends them.
-enum ErrorCode { kUnknownTransport = 0, kUnknownSid = 1, kBadHandshakeMethod = 2, kBadRequest = 3,
-                 kForbidden = 4, kUnsupportedProtocolVersion = 5 };
+enum ErrorCode {
+    kUnknownTransport = 0,
+    kUnknownSid = 1,
+    kBadHandshakeMethod = 2,
+    kBadRequest = 3,
+    kForbidden = 4,
+    kUnsupportedProtocolVersion = 5
+};
 
 }  // namespace
 
@@ -39,8 +45,8 @@ HttpResponse EioServer::error_response(lws* wsi, int code, std::string_view mess
         nlohmann::json{{"code", code}, {"message", kMessages.at(static_cast<std::size_t>(code))}}
             .dump());
     add_cors(wsi, response);
-    log::debug("engine.io: refused a request: {} ({})", kMessages.at(static_cast<std::size_t>(code)),
-               message);
+    log::debug("engine.io: refused a request: {} ({})",
+               kMessages.at(static_cast<std::size_t>(code)), message);
     return response;
 }
 
@@ -112,8 +118,8 @@ int EioServer::on_http_body(lws* wsi, WsiState& state, std::string_view chunk) {
     // A refused body is read to its end and dropped.
     if (state.kind != WsiState::poll_post || session == nullptr) return 0;
     if (session->post_body.size() + chunk.size() > options_.max_payload) {
-        log::info("engine.io: {} ({}): closed: POST body over {} bytes", session->sid, session->peer,
-                  options_.max_payload);
+        log::info("engine.io: {} ({}): closed: POST body over {} bytes", session->sid,
+                  session->peer, options_.max_payload);
         session->poll_post = nullptr;
         state = {this, nullptr, WsiState::post_refused};
         close(*session, "payload too large");

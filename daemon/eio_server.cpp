@@ -28,7 +28,9 @@ EioServer::EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler,
       responder_(responder),
       stream_(options_.stream_capacity) {}
 
-EioServer::~EioServer() { close_all("server stopped"); }
+EioServer::~EioServer() {
+    close_all("server stopped");
+}
 
 void EioServer::apply(const EioOptions& options) {
     std::string path = options_.path;
@@ -157,7 +159,8 @@ void EioServer::schedule_ping(EioSession& session) {
     session.awaiting_pong = false;
     auto delay = static_cast<std::uint64_t>(options_.ping_interval_ms);
     if (!session.heartbeat) {
-        session.heartbeat = start_timer(loop_, delay, 0, [this, s = &session] { on_heartbeat(*s); });
+        session.heartbeat =
+            start_timer(loop_, delay, 0, [this, s = &session] { on_heartbeat(*s); });
     } else {
         restart_timer(session.heartbeat, delay);
     }

@@ -28,14 +28,14 @@ struct EioOptions {
     int ping_interval_ms = 25000;
     int ping_timeout_ms = 20000;
     std::size_t max_payload = 1000000;
-    std::vector<std::string> cors_origins;  // "*" allows every origin
+    std::vector<std::string> cors_origins;    // "*" allows every origin
     std::size_t max_control_bytes = 1 << 20;  // a session whose control queue passes this is closed
     std::size_t stream_capacity = 32;         // stream packets a session may fall behind
     std::uint64_t stream_lag_close_ms = 10000;  // a session behind the ring this long is closed
 };
 
 class EioHandler {
-public:
+  public:
     virtual ~EioHandler() = default;
     virtual void on_open(EioSession& session) = 0;
     virtual void on_message(EioSession& session, const eio::Packet& packet) = 0;
@@ -54,7 +54,7 @@ struct EioCounters {
 };
 
 class EioServer {
-public:
+  public:
     EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler, HttpResponder& responder);
     ~EioServer();
     EioServer(const EioServer&) = delete;
@@ -92,7 +92,7 @@ public:
     int on_ws_writeable(lws* wsi, WsiState& state);
     void on_ws_closed(lws* wsi, WsiState& state);
 
-private:
+  private:
     EioSession* find(std::string_view sid);
     EioSession& open_session(lws* wsi, EioSession::Transport transport);
     void handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws);

@@ -51,7 +51,15 @@ struct EioSession {
 // What the libwebsockets callback keeps for each connection: zeroed by lws,
 // so plain pointers only.
 struct WsiState {
-    enum Kind : int { none = 0, poll_get, poll_post, post_refused, websocket, poll_close, poll_release };
+    enum Kind : int {
+        none = 0,
+        poll_get,
+        poll_post,
+        post_refused,
+        websocket,
+        poll_close,
+        poll_release
+    };
     EioServer* server;
     EioSession* session;
     Kind kind;

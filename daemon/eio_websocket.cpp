@@ -3,8 +3,8 @@
 #include "eio_server.hpp"
 
 #include "log.hpp"
-#include "protocol_error.hpp"
 #include "lws_request.hpp"
+#include "protocol_error.hpp"
 
 #include <array>
 
@@ -86,8 +86,8 @@ int EioServer::on_ws_receive(lws* wsi, WsiState& state, std::string_view data) {
     std::string message = std::move(session->rx);
     session->rx.clear();
     try {
-        eio::Packet packet = lws_frame_is_binary(wsi) != 0 ? eio::decode_binary(message)
-                                                          : eio::decode_text(message);
+        eio::Packet packet =
+            lws_frame_is_binary(wsi) != 0 ? eio::decode_binary(message) : eio::decode_text(message);
         bool attached = session->transport == EioSession::Transport::websocket;
         // While probing, only the probe and the upgrade packet may come this way.
         if (!attached && packet.type != eio::PacketType::ping &&

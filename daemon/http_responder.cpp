@@ -12,7 +12,8 @@ namespace {
 int add_header(lws* wsi, const std::string& name, const std::string& value, unsigned char** p,
                unsigned char* end) {
     std::string with_colon = name + ":";
-    return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(with_colon.c_str()),
+    return lws_add_http_header_by_name(wsi,
+                                       reinterpret_cast<const unsigned char*>(with_colon.c_str()),
                                        reinterpret_cast<const unsigned char*>(value.data()),
                                        static_cast<int>(value.size()), p, end);
 }

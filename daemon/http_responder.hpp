@@ -14,7 +14,7 @@
 namespace clubvoice {
 
 class HttpResponder {
-public:
+  public:
     // Returns -1 when the connection must be closed, 0 otherwise. While the
     // request's body is still arriving the answer waits for its end: closing
     // with unread data would reset the connection before the client saw it.
@@ -30,7 +30,7 @@ public:
     // failure) when an answer was waiting for it.
     bool on_body_done(lws* wsi, int* rc);
 
-private:
+  private:
     struct Deferred {
         HttpResponse response;
         bool head;

@@ -24,13 +24,13 @@ struct StatusSources {
 };
 
 class HttpRoutes {
-public:
+  public:
     // `config` is the daemon's live configuration; a reload changes it in place.
     HttpRoutes(const Config& config, StatusSources sources);
 
     HttpResponse handle(const HttpRequest& request) const;
 
-private:
+  private:
     HttpResponse health() const;
     HttpResponse status() const;
     HttpResponse metrics() const;

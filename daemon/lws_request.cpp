@@ -7,8 +7,8 @@ namespace clubvoice {
 
 std::optional<std::string> url_arg(lws* wsi, const char* name_with_equals) {
     std::array<char, 256> buffer{};
-    const char* value =
-        lws_get_urlarg_by_name(wsi, name_with_equals, buffer.data(), static_cast<int>(buffer.size()));
+    const char* value = lws_get_urlarg_by_name(wsi, name_with_equals, buffer.data(),
+                                               static_cast<int>(buffer.size()));
     if (value == nullptr) return std::nullopt;
     return std::string(value);
 }

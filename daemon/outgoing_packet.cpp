@@ -10,7 +10,9 @@ std::string_view OutgoingPacket::ws_bytes() const {
     return std::string_view(wire).substr(LWS_PRE);
 }
 
-std::size_t OutgoingPacket::ws_size() const { return wire.size() - LWS_PRE; }
+std::size_t OutgoingPacket::ws_size() const {
+    return wire.size() - LWS_PRE;
+}
 
 OutgoingPtr make_outgoing(std::vector<eio::Packet> packets, bool droppable) {
     auto out = std::make_shared<OutgoingPacket>();

@@ -11,16 +11,17 @@
 namespace clubvoice {
 
 class RoomNamespace {
-public:
+  public:
     // `config` is the daemon's live configuration (a reload changes it in place).
     RoomNamespace(SioServer& server, const Config& config);
 
     std::size_t clients() const { return server_.socket_count("/"); }
     nlohmann::json config_json() const;
 
-private:
+  private:
     void on_connect(SioSocket& socket);
-    void on_event(SioSocket& socket, std::string_view event, nlohmann::json& args, const SioAck& ack);
+    void on_event(SioSocket& socket, std::string_view event, nlohmann::json& args,
+                  const SioAck& ack);
     void on_disconnect(SioSocket& socket, std::string_view reason);
     void broadcast_clients();
 

@@ -16,10 +16,13 @@ SioSocket::SioSocket(SioServer& server, EioSession& session, std::string nsp, nl
 void SioSocket::emit(std::string_view event, nlohmann::json args) {
     nlohmann::json data = nlohmann::json::array({std::string(event)});
     for (auto& arg : args) data.push_back(std::move(arg));
-    server_.send_to(session_, sio::Packet{sio::PacketType::event, nsp_, std::nullopt, std::move(data)});
+    server_.send_to(session_,
+                    sio::Packet{sio::PacketType::event, nsp_, std::nullopt, std::move(data)});
 }
 
-void SioSocket::send(OutgoingPtr packet) { server_.engine_.send(session_, std::move(packet)); }
+void SioSocket::send(OutgoingPtr packet) {
+    server_.engine_.send(session_, std::move(packet));
+}
 
 void SioSocket::join(const std::string& room) {
     if (rooms_.insert(room).second) server_.namespaces_.at(nsp_).rooms[room].insert(this);
@@ -44,7 +47,9 @@ void SioSocket::disconnect() {
 SioServer::SioServer(uv_loop_t* loop, SioOptions options, HttpResponder& responder)
     : loop_(loop), options_(std::move(options)), engine_(loop, options_.engine, *this, responder) {}
 
-SioServer::~SioServer() { engine_.close_all("server stopped"); }
+SioServer::~SioServer() {
+    engine_.close_all("server stopped");
+}
 
 void SioServer::add_namespace(const std::string& nsp, SioNamespaceHandlers handlers) {
     namespaces_[nsp].handlers = std::move(handlers);
@@ -130,10 +135,12 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
             if (!handlers.on_event) break;
             std::string event(sio::event_name(packet));
             nlohmann::json args = nlohmann::json::array();
-            for (std::size_t i = 1; i < packet.data.size(); ++i) args.push_back(std::move(packet.data[i]));
+            for (std::size_t i = 1; i < packet.data.size(); ++i)
+                args.push_back(std::move(packet.data[i]));
             SioAck ack;
             if (packet.id) {
-                ack = [this, session = client.session, nsp = packet.nsp, id = *packet.id](nlohmann::json reply) {
+                ack = [this, session = client.session, nsp = packet.nsp,
+                       id = *packet.id](nlohmann::json reply) {
                     if (!reply.is_array()) reply = nlohmann::json::array({std::move(reply)});
                     send_to(*session, sio::Packet{sio::PacketType::ack, nsp, id, std::move(reply)});
                 };
@@ -154,7 +161,9 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
 void SioServer::connect(Client& client, const sio::Packet& packet) {
     auto ns = namespaces_.find(packet.nsp);
     if (ns == namespaces_.end()) {
-        send_to(*client.session, sio::Packet{sio::PacketType::connect_error, packet.nsp, std::nullopt,
+        send_to(*client.session, sio::Packet{sio::PacketType::connect_error,
+                                             packet.nsp,
+                                             std::nullopt,
                                              {{"message", "Invalid namespace"}}});
         return;
     }
@@ -162,8 +171,8 @@ void SioServer::connect(Client& client, const sio::Packet& packet) {
     nlohmann::json auth = packet.data.is_object() ? packet.data : nlohmann::json::object();
     if (ns->second.handlers.authorize) {
         if (auto refusal = ns->second.handlers.authorize(auth)) {
-            send_to(*client.session,
-                    sio::Packet{sio::PacketType::connect_error, packet.nsp, std::nullopt, *refusal});
+            send_to(*client.session, sio::Packet{sio::PacketType::connect_error, packet.nsp,
+                                                 std::nullopt, *refusal});
             return;
         }
     }
@@ -172,8 +181,9 @@ void SioServer::connect(Client& client, const sio::Packet& packet) {
     client.sockets.emplace(packet.nsp, std::move(owned));
     ns->second.sockets.insert(&socket);
     client.connect_timer.close();
-    send_to(*client.session, sio::Packet{sio::PacketType::connect, packet.nsp, std::nullopt,
-                                         {{"sid", socket.id()}}});
+    send_to(
+        *client.session,
+        sio::Packet{sio::PacketType::connect, packet.nsp, std::nullopt, {{"sid", socket.id()}}});
     if (ns->second.handlers.on_connect) ns->second.handlers.on_connect(socket);
 }
 

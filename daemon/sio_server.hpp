@@ -25,7 +25,7 @@ class SioServer;
 
 // One client connected to one namespace.
 class SioSocket {
-public:
+  public:
     SioSocket(SioServer& server, EioSession& session, std::string nsp, nlohmann::json auth);
 
     const std::string& id() const { return id_; }
@@ -42,7 +42,7 @@ public:
     // Server-side disconnect from this namespace.
     void disconnect();
 
-private:
+  private:
     friend class SioServer;
 
     SioServer& server_;
@@ -72,7 +72,7 @@ struct SioOptions {
 };
 
 class SioServer : private EioHandler {
-public:
+  public:
     SioServer(uv_loop_t* loop, SioOptions options, HttpResponder& responder);
     ~SioServer() override;
     SioServer(const SioServer&) = delete;
@@ -93,7 +93,7 @@ public:
     // Closes every session (shutdown), while the handlers still exist.
     void close_all() { engine_.close_all("server stopped"); }
 
-private:
+  private:
     friend class SioSocket;
     struct Namespace {
         SioNamespaceHandlers handlers;
@@ -113,7 +113,8 @@ private:
 
     void handle(Client& client, sio::Packet& packet);
     void connect(Client& client, const sio::Packet& packet);
-    void remove_socket(Client& client, std::string nsp, std::string_view reason);  // nsp copied: callers pass map keys
+    void remove_socket(Client& client, std::string nsp,
+                       std::string_view reason);  // nsp copied: callers pass map keys
     void send_to(EioSession& session, const sio::Packet& packet);
 
     uv_loop_t* loop_;

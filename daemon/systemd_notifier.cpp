@@ -28,7 +28,9 @@ void SystemdNotifier::stopping(std::string_view status) {
     send(fmt::format("STOPPING=1\nSTATUS={}", status));
 }
 
-void SystemdNotifier::status(std::string_view status) { send(fmt::format("STATUS={}", status)); }
+void SystemdNotifier::status(std::string_view status) {
+    send(fmt::format("STATUS={}", status));
+}
 
 uint64_t SystemdNotifier::start_watchdog(uv_loop_t* loop, LivenessCheck alive) {
     uint64_t usec = 0;

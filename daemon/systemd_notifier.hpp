@@ -11,7 +11,7 @@
 namespace clubvoice {
 
 class SystemdNotifier {
-public:
+  public:
     // Checks whether the daemon may be called alive; WATCHDOG=1 is sent only
     // while it returns true (the audio thread's heartbeat joins it later).
     using LivenessCheck = std::function<bool()>;
@@ -26,7 +26,7 @@ public:
     uint64_t start_watchdog(uv_loop_t* loop, LivenessCheck alive);
     void stop_watchdog() { timer_.close(); }
 
-private:
+  private:
     void send(std::string_view message);
     UvTimer timer_;
 };

@@ -16,7 +16,7 @@
 namespace clubvoice {
 
 class UvError : public std::runtime_error {
-public:
+  public:
     UvError(const std::string& call, int code)
         : std::runtime_error(call + ": " + uv_strerror(code)) {}
 };
@@ -28,7 +28,7 @@ inline void uv_check(int rc, const char* call) {
 // The loop itself. Closing fails while handles are open, so the destructor
 // runs the loop until every close callback has finished.
 class UvLoop {
-public:
+  public:
     UvLoop() { uv_check(uv_loop_init(&loop_), "uv_loop_init"); }
     ~UvLoop();
     UvLoop(const UvLoop&) = delete;
@@ -37,7 +37,7 @@ public:
     uv_loop_t* get() { return &loop_; }
     void run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
-private:
+  private:
     uv_loop_t loop_{};
 };
 
@@ -45,7 +45,7 @@ private:
 // callback it calls. Move-only; closing is asynchronous.
 template <typename H>
 class UvHandle {
-public:
+  public:
     using Callback = std::function<void()>;
 
     UvHandle() = default;
@@ -82,13 +82,14 @@ public:
         }
         auto* raw = reinterpret_cast<uv_handle_t*>(&state_.release()->handle);
         if (uv_is_closing(raw) == 0) {
-            uv_close(raw, [](uv_handle_t* h) { std::unique_ptr<State>(static_cast<State*>(h->data)); });
+            uv_close(raw,
+                     [](uv_handle_t* h) { std::unique_ptr<State>(static_cast<State*>(h->data)); });
         }
     }
 
     void mark_initialised() { state_->initialised = true; }
 
-private:
+  private:
     struct State {
         H handle{};
         Callback callback;

@@ -18,7 +18,7 @@
 namespace clubvoice {
 
 class WebServer {
-public:
+  public:
     // Listens on config.host:config.port. Throws std::runtime_error naming the
     // key and address when that fails (port taken, no such address).
     WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler handler,
@@ -36,10 +36,9 @@ public:
     void begin_shutdown();
 
     // The lws protocol callback (public so the protocol table can name it).
-    static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
-                        size_t len);
+    static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 
-private:
+  private:
     EioServer* engine_for(std::string_view path) const;
     int on_http(lws* wsi, WsiState* state, std::string_view path);
     int on_confirm_upgrade(lws* wsi);

@@ -21,7 +21,7 @@ namespace {
 
 // Engine.IO echo: every message goes back as it came, text or binary.
 class Echo : public EioHandler {
-public:
+  public:
     void attach(EioServer& server) { server_ = &server; }
     void on_open(EioSession&) override {}
     void on_message(EioSession& session, const eio::Packet& packet) override {
@@ -29,7 +29,7 @@ public:
     }
     void on_close(EioSession&, std::string_view) override {}
 
-private:
+  private:
     EioServer* server_ = nullptr;
 };
 
@@ -76,8 +76,8 @@ int run(int port) {
     listen.host = "127.0.0.1";
     listen.port = port;
     auto web = std::make_unique<WebServer>(
-        loop.get(), listen, [](const HttpRequest&) { return HttpResponse::text(404, "not found\n"); },
-        responder);
+        loop.get(), listen,
+        [](const HttpRequest&) { return HttpResponse::text(404, "not found\n"); }, responder);
     web->add_engine(echo_server);
     web->add_engine(sio.engine());
 

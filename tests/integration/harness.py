@@ -30,6 +30,15 @@ def sanitizer_report(stderr_text):
     return "\n".join(stderr_text[match.start():].splitlines()[:60])
 
 
+def rss_kib(pid):
+    """Resident memory of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def wait_until(predicate, timeout, interval=0.02):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -233,11 +242,7 @@ class ConformanceServer:
             raise AssertionError("sio-conformance-server did not start")
 
     def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+        return rss_kib(self.proc.pid)
 
     def request(self, method, path, body=None, headers=None, timeout=5):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)

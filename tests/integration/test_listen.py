@@ -19,7 +19,7 @@ import unittest
 import socketio
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, asoundrc_text, wait_until, write_tone  # noqa: E402
+from harness import Daemon, asoundrc_text, rss_kib, wait_until, write_tone  # noqa: E402
 
 OPUS_TONE = os.environ.get("OPUS_TONE", "build/tests/opus-tone")
 
@@ -44,14 +44,6 @@ class Listener:
 
     def close(self):
         self.client.disconnect()
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Listen(unittest.TestCase):

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
         int n = decoder.decode(packet, frame);
         for (int i = 0; i < n; ++i) {
             float sum = 0.0F;
-            for (int c = 0; c < channels; ++c) sum += frame[static_cast<std::size_t>(i * channels + c)];
+            for (int c = 0; c < channels; ++c)
+                sum += frame[static_cast<std::size_t>(i * channels + c)];
             mono.push_back(sum / static_cast<float>(channels));
         }
         ++packets;
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
     double energy = 0.0;
     for (float v : body) energy += static_cast<double>(v) * v;
     double rms = body.empty() ? 0.0 : std::sqrt(energy / static_cast<double>(body.size()));
-    fmt::print("{{\"packets\":{},\"samples\":{},\"dominant_hz\":{},\"rms_dbfs\":{:.1f}}}\n", packets,
-               mono.size(), best_hz, 20.0 * std::log10(std::max(rms, 1e-9)));
+    fmt::print("{{\"packets\":{},\"samples\":{},\"dominant_hz\":{},\"rms_dbfs\":{:.1f}}}\n",
+               packets, mono.size(), best_hz, 20.0 * std::log10(std::max(rms, 1e-9)));
     return 0;
 }

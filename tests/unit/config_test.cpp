@@ -132,8 +132,8 @@ TEST(Config, SyntaxErrorNamesTheLine) {
 }
 
 TEST(Config, UnknownKeysWarnWithTheirPath) {
-    LoadedConfig loaded = load_config_text("server:\n  prot: 1\naudio:\n  capture:\n    dev: x\n",
-                                           "test.yaml");
+    LoadedConfig loaded =
+        load_config_text("server:\n  prot: 1\naudio:\n  capture:\n    dev: x\n", "test.yaml");
     ASSERT_EQ(loaded.warnings.size(), 2U);
     EXPECT_EQ(loaded.warnings[0], "test.yaml:2: server.prot: unknown key, ignored");
     EXPECT_EQ(loaded.warnings[1], "test.yaml:5: audio.capture.dev: unknown key, ignored");
@@ -151,9 +151,11 @@ TEST(Config, MissingFileNamesIt) {
 }
 
 TEST(Config, ShowRoundTripsThroughParse) {
-    Config config = load_config_text(
-        "audio: {mode: listen}\nlog: {level: warning}\nserver: {cors_origins: [a, \"*\"]}\n", "t")
-                        .config;
+    Config config =
+        load_config_text(
+            "audio: {mode: listen}\nlog: {level: warning}\nserver: {cors_origins: [a, \"*\"]}\n",
+            "t")
+            .config;
     for (const auto& key : config_keys()) {
         Config copy = default_config();
         EXPECT_EQ(key.parse(copy, YAML::Load(key.show(config))), "") << key.path;

@@ -11,7 +11,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class StaticFiles : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         base_ = fs::temp_directory_path() / ("clubvoice-static-" + std::to_string(::getpid()));
         fs::create_directories(base_ / "root/sub");

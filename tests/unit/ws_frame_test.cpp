@@ -11,7 +11,10 @@ TEST(WsFrame, SmallTextAndBinary) {
     std::string out;
     append_ws_frame(out, false, "4hi");
     append_ws_frame(out, true, std::string("\x00\x01", 2));
-    EXPECT_EQ(out, std::string("\x81\x03" "4hi" "\x82\x02\x00\x01", 9));
+    EXPECT_EQ(out, std::string("\x81\x03"
+                               "4hi"
+                               "\x82\x02\x00\x01",
+                               9));
     EXPECT_EQ(ws_frame_size(3), 5U);
 }
 
