@@ -128,7 +128,7 @@ void Daemon::run() {
     notifier_.status("starting");
 
     sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
-    room_ = std::make_unique<RoomNamespace>(*sio_, config_);
+    room_ = std::make_unique<RoomNamespace>(loop_.get(), *sio_, config_);
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);

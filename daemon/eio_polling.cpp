@@ -177,17 +177,19 @@ std::string EioServer::drain_payload(EioSession& session) {
 
 int EioServer::on_http_writeable(lws* wsi, WsiState& state) {
     if (responder_.has_pending(wsi)) return responder_.on_writeable(wsi);
-    HttpResponse response = HttpResponse::text(200, "");
+    // The payload is built first and moved into the response once: GCC 12 at
+    // -O3 misreads assigning literals to the response's string (-Wrestrict).
+    std::string payload;
     if (state.kind == WsiState::poll_close) {
-        response.body = "1";  // the close packet, for a session the server ended
+        payload.push_back('1');  // the close packet, for a session the server ended
     } else if (state.kind == WsiState::poll_release) {
-        response.body = "6";  // noop: the client closed the session itself
+        payload.push_back('6');  // noop: the client closed the session itself
     } else if (state.kind == WsiState::poll_get && state.session != nullptr) {
         EioSession& session = *state.session;
         if (session.upgrading || session.transport != EioSession::Transport::polling) {
-            response.body = "6";  // noop: releases the client so it can finish the upgrade
+            payload.push_back('6');  // noop: releases the client so it can finish the upgrade
         } else if (has_output(session)) {
-            response.body = drain_payload(session);
+            payload = drain_payload(session);
         } else {
             return 0;  // a spare callback: keep waiting
         }
@@ -196,6 +198,7 @@ int EioServer::on_http_writeable(lws* wsi, WsiState& state) {
         return 0;
     }
     state = {this, nullptr, WsiState::none};
+    HttpResponse response = HttpResponse::text(200, std::move(payload));
     add_cors(wsi, response);
     return responder_.respond(wsi, response);
 }

@@ -114,7 +114,7 @@ void EioServer::publish(OutgoingPtr packet) {
         } else {
             session->lagging_since_ms = 0;
         }
-        request_write(*session);
+        if (!try_write_stream(*session)) request_write(*session);
     }
     for (EioSession* session : too_slow) {
         ++counters_.lag_disconnects;
@@ -149,7 +149,10 @@ bool EioServer::has_output(const EioSession& session) const {
 void EioServer::request_write(EioSession& session) {
     if (session.closed) return;
     if (session.transport == EioSession::Transport::websocket) {
-        if (session.ws != nullptr) lws_callback_on_writable(session.ws);
+        if (session.ws != nullptr && !session.write_requested) {
+            session.write_requested = true;
+            lws_callback_on_writable(session.ws);
+        }
     } else if (session.poll_get != nullptr && (has_output(session) || session.upgrading)) {
         lws_callback_on_writable(session.poll_get);
     }

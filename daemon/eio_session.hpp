@@ -26,6 +26,7 @@ struct EioSession {
     bool upgrading = false;        // probe answered on `ws`, waiting for the upgrade packet
     bool probe_reply_due = false;  // "3probe" still to be written on `ws`
     bool closed = false;
+    bool write_requested = false;  // a writeable callback is asked for on `ws`
 
     lws* ws = nullptr;         // the WebSocket (probing, upgraded, or from the start)
     lws* poll_get = nullptr;   // a long-poll GET waiting for data

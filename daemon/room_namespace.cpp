@@ -4,8 +4,8 @@
 #include "version.hpp"
 
 namespace clubvoice {
-RoomNamespace::RoomNamespace(SioServer& server, const Config& config)
-    : server_(server), config_(config) {
+RoomNamespace::RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config)
+    : loop_(loop), server_(server), config_(config) {
     server_.add_namespace(
         "/", SioNamespaceHandlers{
                  nullptr,  // everyone may listen; tokens arrive with access control
@@ -34,7 +34,7 @@ void RoomNamespace::on_connect(SioSocket& socket) {
     log::info("client {} connected from {} ({} now)", socket.id(), socket.peer(), clients());
     server_.engine().subscribe(socket.session());  // the room's audio, from the next frame on
     socket.emit("config", nlohmann::json::array({config_json()}));
-    broadcast_clients();
+    clients_changed();
 }
 
 void RoomNamespace::on_event(SioSocket& socket, std::string_view event, nlohmann::json& args,
@@ -50,7 +50,17 @@ void RoomNamespace::on_event(SioSocket& socket, std::string_view event, nlohmann
 void RoomNamespace::on_disconnect(SioSocket& socket, std::string_view reason) {
     log::info("client {} left: {} ({} remain)", socket.id(), reason, clients());
     server_.engine().unsubscribe(socket.session());
-    broadcast_clients();
+    clients_changed();
+}
+
+void RoomNamespace::clients_changed() {
+    // One `clients` broadcast per 200 ms at most: a crowd joining at once
+    // would otherwise cost every listener one packet per newcomer.
+    if (clients_timer_) return;
+    clients_timer_ = start_timer(loop_, 200, 0, [this] {
+        clients_timer_.close();
+        broadcast_clients();
+    });
 }
 
 void RoomNamespace::broadcast_clients() {

@@ -31,10 +31,10 @@ std::int64_t realtime_ms() {
 // The wire bytes of one `audio` event: text frame then binary frame.
 std::string event_bytes(std::uint64_t seq, std::int64_t t) {
     char text[128];
-    const int n = std::snprintf(
-        text, sizeof text,
-        "451-[\"audio\",{\"seq\":%llu,\"t\":%lld},{\"_placeholder\":true,\"num\":0}]",
-        static_cast<unsigned long long>(seq), static_cast<long long>(t));
+    const int n =
+        std::snprintf(text, sizeof text,
+                      "451-[\"audio\",{\"seq\":%llu,\"t\":%lld},{\"_placeholder\":true,\"num\":0}]",
+                      static_cast<unsigned long long>(seq), static_cast<long long>(t));
     std::string out;
     out += static_cast<char>(0x81);
     out += static_cast<char>(n);
@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
         const int n = epoll_wait(ep, events, 16, -1);
         for (int i = 0; i < n; ++i) {
             if (events[i].data.fd == lfd) {
-                for (int fd; (fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+                for (int fd;
+                     (fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
                     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     clients.push_back(fd);
                 }

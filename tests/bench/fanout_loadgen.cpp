@@ -130,7 +130,8 @@ void on_text(Gen& g, Conn& c, std::string_view p, std::int64_t now_us) {
         const std::int64_t t = std::strtoll(p.data() + t_at + 4, nullptr, 10);
         ++g.stats.events;
         if (c.last_seq >= 0) {
-            if (seq > c.last_seq + 1) g.stats.gaps += static_cast<std::uint64_t>(seq - c.last_seq - 1);
+            if (seq > c.last_seq + 1)
+                g.stats.gaps += static_cast<std::uint64_t>(seq - c.last_seq - 1);
             if (seq <= c.last_seq) ++g.stats.reordered;
         }
         c.last_seq = std::max(c.last_seq, seq);

@@ -55,10 +55,16 @@ for (const [name, options] of Object.entries(TRANSPORTS)) {
 test('clients count reaches every listener', async () => {
   const a = connect(daemon.url, TRANSPORTS.websocket);
   await once(a, 'config');
-  const counted = once(a, 'clients');
+  const both = new Promise((resolve) => {
+    a.on('clients', ({ count }) => { if (count === 2) resolve(count); });
+  });
   const b = connect(daemon.url, TRANSPORTS.polling);
   try {
-    const [{ count }] = await counted;
+    const [{ count }] = await Promise.all([
+      Promise.race([both.then((c) => ({ count: c })),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no count of 2')), 3000))]),
+      once(b, 'config'),
+    ]);
     assert.equal(count, 2);
   } finally {
     a.disconnect();
