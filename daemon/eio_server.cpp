@@ -100,6 +100,7 @@ void EioServer::publish(OutgoingPtr packet) {
     ++counters_.stream_packets;
     const std::uint64_t now = uv_now(loop_);
     std::vector<EioSession*> too_slow;
+    std::vector<EioSession*> broken;
     for (auto& [sid, session] : sessions_) {
         if (!session->stream) continue;
         // Behind by more than the ring holds: the client is not taking its
@@ -114,8 +115,19 @@ void EioServer::publish(OutgoingPtr packet) {
         } else {
             session->lagging_since_ms = 0;
         }
-        if (!try_write_stream(*session)) request_write(*session);
+        switch (try_write_stream(*session)) {
+            case StreamWrite::done:
+                break;
+            case StreamWrite::needs_callback:
+                request_write(*session);
+                break;
+            case StreamWrite::failed:
+                broken.push_back(session.get());
+                break;
+        }
     }
+    // Closed only now: closing erases from sessions_, which the loop above walks.
+    for (EioSession* session : broken) close(*session, "write failed");
     for (EioSession* session : too_slow) {
         ++counters_.lag_disconnects;
         log::warning("engine.io: {} ({}): closed, took no audio for {} ms ({} packets dropped)",

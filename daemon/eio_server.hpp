@@ -97,7 +97,8 @@ class EioServer {
     EioSession& open_session(lws* wsi, EioSession::Transport transport);
     void handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws);
     void request_write(EioSession& session);
-    bool try_write_stream(EioSession& session);
+    enum class StreamWrite { done, needs_callback, failed };
+    StreamWrite try_write_stream(EioSession& session);
     bool has_output(const EioSession& session) const;
     std::string drain_payload(EioSession& session);
     void schedule_ping(EioSession& session);

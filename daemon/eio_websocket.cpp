@@ -108,21 +108,19 @@ int EioServer::on_ws_receive(lws* wsi, WsiState& state, std::string_view data) {
 // callback instead costs epoll_ctl calls per listener per frame (libuv
 // re-registers the fd on every change of interest), which limited the daemon
 // to well under 1,000 listeners; now it asks only when the kernel pushed back
-// or control packets wait. Returns false when a writeable callback is needed.
-bool EioServer::try_write_stream(EioSession& session) {
+// or control packets wait.
+EioServer::StreamWrite EioServer::try_write_stream(EioSession& session) {
     if (session.transport != EioSession::Transport::websocket || session.ws == nullptr ||
         session.upgrading || session.write_requested || !session.control.empty() ||
         lws_partial_buffered(session.ws) != 0) {
-        return false;
+        return StreamWrite::needs_callback;
     }
     const OutgoingPtr* item = session.stream->take(stream_);
-    if (item == nullptr) return true;
-    if (write_raw(session.ws, **item) != 0) {
-        close(session, "write failed");
-        return true;
-    }
+    if (item == nullptr) return StreamWrite::done;
+    if (write_raw(session.ws, **item) != 0) return StreamWrite::failed;
     ++session.packets_sent;
-    return !session.stream->pending(stream_) && lws_partial_buffered(session.ws) == 0;
+    bool more = session.stream->pending(stream_) || lws_partial_buffered(session.ws) != 0;
+    return more ? StreamWrite::needs_callback : StreamWrite::done;
 }
 
 int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
