@@ -4,6 +4,8 @@
 #include "protocol_error.hpp"
 #include "random_id.hpp"
 
+#include <vector>
+
 namespace clubvoice {
 
 SioSocket::SioSocket(SioServer& server, EioSession& session, std::string nsp, nlohmann::json auth)
@@ -68,7 +70,16 @@ void SioServer::send_to(EioSession& session, const sio::Packet& packet) {
 void SioServer::broadcast(const std::string& nsp, const OutgoingPtr& packet) {
     auto it = namespaces_.find(nsp);
     if (it == namespaces_.end()) return;
-    for (SioSocket* socket : it->second.sockets) engine_.send(socket->session(), packet);
+    send_to_all(it->second.sockets, packet);
+}
+
+void SioServer::send_to_all(const std::set<SioSocket*>& sockets, const OutgoingPtr& packet) {
+    // A send may close a session (its queue overflowed), which removes its
+    // socket from the set: walk a copy of the sessions, which outlive this call.
+    std::vector<EioSession*> sessions;
+    sessions.reserve(sockets.size());
+    for (SioSocket* socket : sockets) sessions.push_back(&socket->session());
+    for (EioSession* session : sessions) engine_.send(*session, packet);
 }
 
 void SioServer::broadcast_to_room(const std::string& nsp, const std::string& room,
@@ -77,7 +88,7 @@ void SioServer::broadcast_to_room(const std::string& nsp, const std::string& roo
     if (it == namespaces_.end()) return;
     auto room_it = it->second.rooms.find(room);
     if (room_it == it->second.rooms.end()) return;
-    for (SioSocket* socket : room_it->second) engine_.send(socket->session(), packet);
+    send_to_all(room_it->second, packet);
 }
 
 std::size_t SioServer::socket_count(const std::string& nsp) const {

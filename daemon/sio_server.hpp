@@ -116,6 +116,7 @@ class SioServer : private EioHandler {
     void remove_socket(Client& client, std::string nsp,
                        std::string_view reason);  // nsp copied: callers pass map keys
     void send_to(EioSession& session, const sio::Packet& packet);
+    void send_to_all(const std::set<SioSocket*>& sockets, const OutgoingPtr& packet);
 
     uv_loop_t* loop_;
     SioOptions options_;
