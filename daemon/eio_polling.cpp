@@ -50,8 +50,7 @@ HttpResponse EioServer::error_response(lws* wsi, int code, std::string_view mess
     return response;
 }
 
-int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method, std::string_view path) {
-    (void)path;
+int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
     state = {this, nullptr, WsiState::none};
     if (method == "OPTIONS") {
         HttpResponse preflight = HttpResponse::text(204, "");

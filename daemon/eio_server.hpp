@@ -81,7 +81,7 @@ class EioServer {
     std::uint64_t stream_drops() const;
 
     // The libwebsockets callback hands these over.
-    int on_http(lws* wsi, WsiState& state, std::string_view method, std::string_view path);
+    int on_http(lws* wsi, WsiState& state, std::string_view method);
     int on_http_body(lws* wsi, WsiState& state, std::string_view chunk);
     int on_http_body_done(lws* wsi, WsiState& state);
     int on_http_writeable(lws* wsi, WsiState& state);

@@ -173,7 +173,7 @@ int WebServer::on_http(lws* wsi, WsiState* state, std::string_view path) {
     responder_.on_request(wsi);
     if (state != nullptr) *state = {nullptr, nullptr, WsiState::none};
     if (EioServer* engine = engine_for(path); engine != nullptr && state != nullptr) {
-        return engine->on_http(wsi, *state, method, path);
+        return engine->on_http(wsi, *state, method);
     }
     HttpResponse response = handler_(HttpRequest{method, path});
     log::debug("http: {} {} -> {}", method, path, response.status);
