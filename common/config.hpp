@@ -59,6 +59,26 @@ struct Config {
         int packet_loss_pct = 5;
     } opus;
 
+    struct Talk {
+        int jitter_target_ms = 40;  // a talker's buffer before playing
+        int jitter_max_ms = 200;    // more is trimmed back to the target
+        int max_talkers = 8;        // full mode
+        double gain_db = 0.0;       // talkers in the playback mix
+        double silence_threshold_db = -50.0;
+        int floor_silence_s = 10;  // half mode: silent holder loses the floor; 0: never
+        bool mute_floor_holder = false;
+    } talk;
+
+    struct Ducking {
+        struct Room {
+            bool enabled = false;
+            double threshold_db = -40.0;  // a talker louder than this ducks the room
+            double gain_db = -12.0;
+            int attack_ms = 20;
+            int release_ms = 400;
+        } room;
+    } ducking;
+
     struct Log {
         log::Level level = log::Level::info;
     } log;

@@ -252,6 +252,44 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(int_key(
         "opus.packet_loss_pct", [](Config& c) -> int& { return c.opus.packet_loss_pct; }, 0, 100,
         "packet loss the encoder plans for, in percent; FEC needs it above 0"));
+    keys.push_back(int_key(
+        "talk.jitter_target_ms", [](Config& c) -> int& { return c.talk.jitter_target_ms; }, 10,
+        1000, "audio a talker's jitter buffer holds before playing, and aims to keep, in ms"));
+    keys.push_back(int_key(
+        "talk.jitter_max_ms", [](Config& c) -> int& { return c.talk.jitter_max_ms; }, 20, 5000,
+        "most audio a talker's jitter buffer holds; more is dropped back to the target, in ms"));
+    keys.push_back(int_key(
+        "talk.max_talkers", [](Config& c) -> int& { return c.talk.max_talkers; }, 1, 64,
+        "full mode: most clients talking at once"));
+    keys.push_back(double_key(
+        "talk.gain_db", [](Config& c) -> double& { return c.talk.gain_db; }, -40.0, 20.0,
+        "gain applied to each talker in the playback mix, in dB"));
+    keys.push_back(double_key(
+        "talk.silence_threshold_db",
+        [](Config& c) -> double& { return c.talk.silence_threshold_db; }, -100.0, 0.0,
+        "level (RMS dBFS) below which a talker counts as silent"));
+    keys.push_back(int_key(
+        "talk.floor_silence_s", [](Config& c) -> int& { return c.talk.floor_silence_s; }, 0, 3600,
+        "half mode: a floor holder silent this long loses the floor; 0 never releases it"));
+    keys.push_back(bool_key(
+        "talk.mute_floor_holder", [](Config& c) -> bool& { return c.talk.mute_floor_holder; },
+        "half mode: send no room audio to the floor holder (no echo of their own voice)"));
+    keys.push_back(bool_key(
+        "ducking.room.enabled", [](Config& c) -> bool& { return c.ducking.room.enabled; },
+        "lower the room audio sent to listeners while a browser talker is loud"));
+    keys.push_back(double_key(
+        "ducking.room.threshold_db",
+        [](Config& c) -> double& { return c.ducking.room.threshold_db; }, -100.0, 0.0,
+        "talker level (RMS dBFS) above which the room is ducked"));
+    keys.push_back(double_key(
+        "ducking.room.gain_db", [](Config& c) -> double& { return c.ducking.room.gain_db; }, -60.0,
+        0.0, "gain applied to the room while ducked, in dB"));
+    keys.push_back(int_key(
+        "ducking.room.attack_ms", [](Config& c) -> int& { return c.ducking.room.attack_ms; }, 1,
+        5000, "how quickly the room is lowered, in ms"));
+    keys.push_back(int_key(
+        "ducking.room.release_ms", [](Config& c) -> int& { return c.ducking.room.release_ms; }, 1,
+        10000, "how quickly the room comes back once talkers are quiet, in ms"));
     keys.push_back(choice_key<log::Level>(
         "log.level", [](Config& c) -> log::Level& { return c.log.level; }, kLevels,
         "least important messages logged (-v raises it to info, -vv to debug)"));

@@ -78,6 +78,12 @@ LoadedConfig load_config_text(const std::string& text, const std::string& origin
     } else if (!root.IsNull()) {
         walker.fail(root.Mark(), "(top level)", "must be a mapping of keys");
     }
+    // Rules between keys, checked once every key has its value.
+    if (out.config.talk.jitter_max_ms < out.config.talk.jitter_target_ms) {
+        throw ConfigError(fmt::format(
+            "{}: talk.jitter_max_ms: must be at least talk.jitter_target_ms ({}) (got \"{}\")",
+            origin, out.config.talk.jitter_target_ms, out.config.talk.jitter_max_ms));
+    }
     return out;
 }
 

@@ -42,6 +42,7 @@ AudioEngine::AudioEngine(uv_loop_t* loop, const Config& config, FrameSink sink)
       config_(config),
       sink_(std::move(sink)),
       dsp_(kRateHz, static_cast<std::size_t>(config.audio.capture.channels), dsp_settings(config)),
+      ducker_(ducker_settings(config), kRateHz),
       encoder_(config.audio.capture.channels, opus_settings(config)) {
     build_pipeline();
 }
@@ -53,6 +54,12 @@ AudioEngine::~AudioEngine() {
 dsp::CaptureDspSettings AudioEngine::dsp_settings(const Config& config) {
     const auto& c = config.audio.capture;
     return {c.gain_db, static_cast<double>(c.highpass_hz), c.gate, c.gate_threshold_db};
+}
+
+dsp::Ducker::Settings AudioEngine::ducker_settings(const Config& config) {
+    const auto& d = config.ducking.room;
+    return {static_cast<float>(d.gain_db), static_cast<float>(d.attack_ms),
+            static_cast<float>(d.release_ms)};
 }
 
 OpusEncoderSettings AudioEngine::opus_settings(const Config& config) {
@@ -160,6 +167,8 @@ void AudioEngine::apply(const Config& config) {
         dsp_.configure(dsp_settings(config));
         encoder_.configure(opus_settings(config));
     }
+    ducker_.apply(ducker_settings(config));
+    if (!config.ducking.room.enabled) ducker_.set_ducked(false);
     if (restart) build_pipeline();
     if (restart && running) start();
 }
@@ -168,6 +177,14 @@ bool AudioEngine::play(std::span<const float> mono_48k) {
     if (thread_ && thread_->playback_samples().push_all(mono_48k)) return true;
     playback_ring_drops_ += mono_48k.size();
     return false;
+}
+
+std::size_t AudioEngine::playback_queued() const {
+    return thread_ ? thread_->playback_samples().read_available() : 0;
+}
+
+void AudioEngine::set_room_ducked(bool ducked) {
+    ducker_.set_ducked(ducked && config_.ducking.room.enabled);
 }
 
 bool AudioEngine::capture_up() const {
@@ -237,7 +254,8 @@ void AudioEngine::drain_capture() {
 
 void AudioEngine::encode(std::span<float> frame, std::int64_t first_sample_ns) {
     dsp_.process(frame);
-    level_dbfs_ = dsp::rms_dbfs(frame);
+    level_dbfs_ = dsp::rms_dbfs(frame);  // the room itself, before any ducking
+    ducker_.process(frame, config_.audio.capture.channels);
     const auto started = std::chrono::steady_clock::now();
     std::string_view packet;
     try {

@@ -13,6 +13,7 @@
 #include "config.hpp"
 #include "device_keeper.hpp"
 #include "dsp/capture_dsp.hpp"
+#include "dsp/ducker.hpp"
 #include "frame_assembler.hpp"
 #include "opus_encoder.hpp"
 #include "uv_handles.hpp"
@@ -59,6 +60,10 @@ class AudioEngine {
     // Queues mono 48 kHz audio for the playback device. False when it does
     // not fit in the playback ring (all of it is dropped and counted).
     bool play(std::span<const float> mono_48k);
+    // Samples queued for the playback device and not yet taken by the audio thread.
+    std::size_t playback_queued() const;
+    // Room ducking (ducking.room.*): lowers the room sent to listeners while set.
+    void set_room_ducked(bool ducked);
 
     bool capture_up() const;
     bool playback_up() const;
@@ -84,6 +89,7 @@ class AudioEngine {
     void build_pipeline();
     static dsp::CaptureDspSettings dsp_settings(const Config& config);
     static OpusEncoderSettings opus_settings(const Config& config);
+    static dsp::Ducker::Settings ducker_settings(const Config& config);
 
     uv_loop_t* loop_;
     Config config_;
@@ -91,6 +97,7 @@ class AudioEngine {
 
     // Loop-side pipeline.
     dsp::CaptureDsp dsp_;
+    dsp::Ducker ducker_;
     OpusEncoder encoder_;
     std::unique_ptr<FrameAssembler> assembler_;
     std::vector<float> scratch_;

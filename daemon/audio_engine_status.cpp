@@ -88,6 +88,8 @@ nlohmann::json AudioEngine::status_json() const {
           {"fec", config_.opus.fec},
           {"encode_us_avg", static_cast<double>(encode_ns_total_) / frames / 1000.0},
           {"encode_us_max", static_cast<double>(encode_ns_max_) / 1000.0}}},
+        {"room_ducking",
+         {{"enabled", config_.ducking.room.enabled}, {"gain_db", ducker_.gain_db()}}},
         {"thread",
          {{"running", thread_ != nullptr},
           {"realtime", thread_ != nullptr && realtime_},
@@ -103,6 +105,8 @@ nlohmann::json AudioEngine::status_json() const {
 void AudioEngine::append_metrics(std::string& out) const {
     const Figures f = figures();
     gauge(out, "clubvoice_capture_up", "1 while the capture device is open", capture_up());
+    gauge(out, "clubvoice_room_ducking_gain_db", "gain room ducking applies to the room now, in dB",
+          ducker_.gain_db());
     counter(out, "clubvoice_capture_frames_total",
             "audio frames (one sample per channel) read from the capture device", f.capture.frames);
     counter(out, "clubvoice_capture_xruns_total", "capture overruns recovered with snd_pcm_recover",

@@ -66,6 +66,7 @@ StatusSources Daemon::status_sources() {
         server["lag_disconnects"] = c.lag_disconnects;
         server["stream_drops"] = engine.stream_drops();
         if (audio_) status["audio"].update(audio_->status_json());
+        if (talk_) status["talk"] = talk_->status_json();
     };
     sources.metrics = [this](std::string& out) {
         if (!sio_) return;
@@ -95,6 +96,7 @@ StatusSources Daemon::status_sources() {
                       "Audio packets skipped for listeners that fell behind.",
                       n(engine.stream_drops()));
         if (audio_) audio_->append_metrics(out);
+        if (talk_) talk_->append_metrics(out);
     };
     sources.health = [this](nlohmann::json& health) {
         if (!audio_) return;
@@ -128,7 +130,17 @@ void Daemon::run() {
     notifier_.status("starting");
 
     sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
-    room_ = std::make_unique<RoomNamespace>(loop_.get(), *sio_, config_);
+    PlaybackOut playback{
+        [this] { return audio_ ? audio_->playback_queued() : 0; },
+        [this](std::span<const float> mix) { return audio_ && audio_->play(mix); },
+        [this](bool loud) {
+            if (audio_) audio_->set_room_ducked(loud);
+        },
+    };
+    talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, std::move(playback));
+    room_ = std::make_unique<RoomNamespace>(loop_.get(), *sio_, config_, *talk_, [this] {
+        return audio_ ? audio_->capture_level_dbfs() : -120.0F;
+    });
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);
@@ -170,6 +182,8 @@ void Daemon::reload() {
         apply_log_level();
         if (sio_) sio_->apply(sio_options());
         if (audio_) audio_->apply(config_);
+        if (talk_) talk_->apply();
+        if (room_) room_->config_changed();
         log::notice("reloaded {}", config_path_);
         notifier_.ready(fmt::format("reloaded {}", config_path_));
     } catch (const ConfigError& e) {

@@ -9,6 +9,7 @@
 #include "room_namespace.hpp"
 #include "sio_server.hpp"
 #include "systemd_notifier.hpp"
+#include "talk_service.hpp"
 #include "uv_handles.hpp"
 #include "web_server.hpp"
 
@@ -44,6 +45,7 @@ class Daemon {
     SystemdNotifier notifier_;
     HttpResponder responder_;
     std::unique_ptr<SioServer> sio_;
+    std::unique_ptr<TalkService> talk_;
     std::unique_ptr<RoomNamespace> room_;
     std::unique_ptr<AudioEngine> audio_;
     std::uint64_t last_heartbeat_ = 0;

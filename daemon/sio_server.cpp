@@ -7,6 +7,17 @@
 #include <vector>
 
 namespace clubvoice {
+namespace {
+
+// The namespace's connect handler runs this long after the CONNECT reply was
+// queued, so that reply reaches the client in a read of its own. Clients that
+// take one message per read and then wait (the official suite's client does,
+// with ws 8) would otherwise miss the handler's first event when both arrive
+// in one TCP segment. The reference server gets the same separation, most of
+// the time, from writing its next packet only after the previous write completed.
+constexpr std::uint64_t kConnectHandlerDelayMs = 2;
+
+}  // namespace
 
 SioSocket::SioSocket(SioServer& server, EioSession& session, std::string nsp, nlohmann::json auth)
     : server_(server),
@@ -136,6 +147,7 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
         return;
     }
     SioSocket& socket = *it->second;
+    run_connect_handler(socket);  // a client that talks at once is connected first
     switch (packet.type) {
         case PacketType::disconnect:
             remove_socket(client, packet.nsp, "client namespace disconnect");
@@ -195,7 +207,17 @@ void SioServer::connect(Client& client, const sio::Packet& packet) {
     send_to(
         *client.session,
         sio::Packet{sio::PacketType::connect, packet.nsp, std::nullopt, {{"sid", socket.id()}}});
-    if (ns->second.handlers.on_connect) ns->second.handlers.on_connect(socket);
+    // Closed with the socket if it leaves first: then neither handler runs.
+    socket.connect_handler_ = start_timer(loop_, kConnectHandlerDelayMs, 0,
+                                          [this, &socket] { run_connect_handler(socket); });
+}
+
+void SioServer::run_connect_handler(SioSocket& socket) {
+    if (socket.connect_handled_) return;
+    socket.connect_handler_.close();
+    socket.connect_handled_ = true;
+    const auto& handlers = namespaces_.at(socket.nsp()).handlers;
+    if (handlers.on_connect) handlers.on_connect(socket);
 }
 
 void SioServer::remove_socket(Client& client, std::string nsp, std::string_view reason) {
@@ -206,7 +228,9 @@ void SioServer::remove_socket(Client& client, std::string nsp, std::string_view 
     Namespace& ns = namespaces_.at(nsp);
     for (const auto& room : std::set<std::string>(socket->rooms_)) socket->leave(room);
     ns.sockets.erase(socket.get());
-    if (ns.handlers.on_disconnect) ns.handlers.on_disconnect(*socket, reason);
+    if (socket->connect_handled_ && ns.handlers.on_disconnect) {
+        ns.handlers.on_disconnect(*socket, reason);
+    }
 }
 
 void SioServer::on_close(EioSession& session, std::string_view reason) {

@@ -51,6 +51,8 @@ class SioSocket {
     std::string nsp_;
     nlohmann::json auth_;
     std::set<std::string> rooms_;
+    UvTimer connect_handler_;       // runs the namespace's on_connect, just after the reply
+    bool connect_handled_ = false;  // on_connect ran, so on_disconnect will too
 };
 
 // Answers an event's acknowledgement; empty when the client asked for none.
@@ -113,6 +115,7 @@ class SioServer : private EioHandler {
 
     void handle(Client& client, sio::Packet& packet);
     void connect(Client& client, const sio::Packet& packet);
+    void run_connect_handler(SioSocket& socket);
     void remove_socket(Client& client, std::string nsp,
                        std::string_view reason);  // nsp copied: callers pass map keys
     void send_to(EioSession& session, const sio::Packet& packet);

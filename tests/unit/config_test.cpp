@@ -120,6 +120,35 @@ TEST(Config, BadAudioValues) {
               "test.yaml:2: opus.application: must be one of audio, voip (got \"music\")");
 }
 
+TEST(Config, TalkAndDuckingKeys) {
+    Config c = load_config_text(R"(
+talk: { jitter_target_ms: 60, jitter_max_ms: 300, max_talkers: 2, gain_db: -6,
+        silence_threshold_db: -45, floor_silence_s: 0, mute_floor_holder: true }
+ducking:
+  room: { enabled: true, threshold_db: -30, gain_db: -20, attack_ms: 5, release_ms: 800 }
+)",
+                                "test.yaml")
+                   .config;
+    EXPECT_EQ(c.talk.jitter_target_ms, 60);
+    EXPECT_EQ(c.talk.jitter_max_ms, 300);
+    EXPECT_EQ(c.talk.max_talkers, 2);
+    EXPECT_EQ(c.talk.gain_db, -6.0);
+    EXPECT_EQ(c.talk.silence_threshold_db, -45.0);
+    EXPECT_EQ(c.talk.floor_silence_s, 0);
+    EXPECT_TRUE(c.talk.mute_floor_holder);
+    EXPECT_TRUE(c.ducking.room.enabled);
+    EXPECT_EQ(c.ducking.room.threshold_db, -30.0);
+    EXPECT_EQ(c.ducking.room.gain_db, -20.0);
+    EXPECT_EQ(c.ducking.room.attack_ms, 5);
+    EXPECT_EQ(c.ducking.room.release_ms, 800);
+}
+
+TEST(Config, JitterMaximumBelowTargetIsRefused) {
+    EXPECT_EQ(error_of("talk:\n  jitter_target_ms: 100\n  jitter_max_ms: 50\n"),
+              "test.yaml: talk.jitter_max_ms: must be at least talk.jitter_target_ms (100) "
+              "(got \"50\")");
+}
+
 TEST(Config, DuplicateKeyIsAnError) {
     EXPECT_EQ(error_of("server:\n  port: 1\n  port: 2\n"),
               "test.yaml:3: server.port: given more than once");
