@@ -139,7 +139,9 @@ void AudioThread::run() noexcept {
         if (wake_now_ || frames_since_wake_ >= settings_.wake_frames) {
             uv_async_send(wake_);
             wake_now_ = false;
-            frames_since_wake_ = 0;
+            // Keep the remainder: the loop is then woken in the first period
+            // after each frame boundary, not a drifting period later.
+            frames_since_wake_ %= settings_.wake_frames;
         }
     }
 }

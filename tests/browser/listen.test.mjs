@@ -1,0 +1,67 @@
+// The listen page in a real Chromium: the room's 440 Hz tone arrives,
+// is decoded (WebCodecs, and the WebAssembly fallback) and played, and
+// the page's figures say so.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyserPeakHz, launchBrowser, openPage, startDaemon, stats, waitFor } from './harness.mjs';
+
+let daemon;
+let browser;
+before(async () => {
+  daemon = await startDaemon({ toneHz: 440 });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
+});
+
+async function listenAndCheck(path, decoder) {
+  const page = await openPage(browser, `${daemon.url}${path}`);
+  try {
+    await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
+    assert.match(await page.textContent('#state'), /Live/);
+    const clicked = Date.now();
+    await page.click('#listen');
+    const s = await waitFor('frames decoded and played', async () => {
+      const now = await stats(page);
+      return now.decoded > 10 && now.played > 10 ? now : null;
+    }, 3000);
+    assert.equal(s.decoder, decoder);
+    const peak = await waitFor('440 Hz at the analyser', async () => {
+      const p = await analyserPeakHz(page);
+      return Math.abs(p.hz - 440) < 15 && p.db > -40 ? p : null;
+    }, Math.max(500, 3000 - (Date.now() - clicked)));
+    assert.ok(peak.db > -40, `tone level ${peak.db} dB`);
+    await waitFor('a latency figure', async () => (await stats(page)).latencyMs > 0);
+    const final = await stats(page);
+    assert.ok(final.bufferMs > 0 && final.bufferMs <= 200, `buffer ${final.bufferMs} ms`);
+    await waitFor('the figures line', async () => /Latency \d+\sms/.test(await page.textContent('#figures')));
+    assert.equal((await page.getAttribute('#listen', 'aria-pressed')), 'true');
+    console.log(`${path} (${decoder}): ${JSON.stringify(final)}`);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+}
+
+test('listen page plays the room with WebCodecs', () => listenAndCheck('/', 'webcodecs'));
+
+test('listen page plays the room with the WebAssembly decoder', () => listenAndCheck('/?decoder=wasm', 'wasm'));
+
+test('on a page that is not secure the listen page says why there is no sound', async () => {
+  // A name other than localhost makes plain http an insecure context.
+  const insecure = await launchBrowser(['--host-resolver-rules=MAP room.example 127.0.0.1']);
+  try {
+    const page = await openPage(insecure, `http://room.example:${daemon.port}/`);
+    await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
+    assert.equal(await page.evaluate(() => window.isSecureContext), false);
+    await page.click('#listen');
+    await waitFor('the explanation', () => page.isVisible('#listen-problem'), 3000);
+    assert.match(await page.textContent('#listen-problem'), /secure page: open this page over https/);
+    assert.equal(await page.getAttribute('#listen', 'aria-pressed'), 'false');
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await insecure.close();
+  }
+});

@@ -1,0 +1,119 @@
+// The debug page (/debug): the connection, the room's configuration, live
+// levels from the `levels` event, the player's figures, the server's
+// /status figures, and a log of events.
+import { onLanguageChange, t } from './i18n.js';
+import { setupListenPanel } from './listen_panel.js';
+import { $, Meter, showConnection, startPage } from './ui.js';
+
+const LOG_LINES = 200;
+const room = startPage();
+showConnection(room, $('state'), $('listeners'));
+setupListenPanel(room);
+
+// Nested objects become dotted names: {audio: {mode: 'full'}} -> audio.mode.
+function flatten(value, prefix = '', out = []) {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${key}` : key, out);
+  } else {
+    out.push([prefix, Array.isArray(value) ? JSON.stringify(value) : value]);
+  }
+  return out;
+}
+
+function format(value) {
+  if (typeof value === 'number' && !Number.isInteger(value)) return value.toFixed(2);
+  if (value === null || value === undefined) return '–';
+  return String(value);
+}
+
+// Rows keyed by name, updated in place so that the table does not flicker.
+function fillTable(tbody, entries) {
+  const rows = new Map([...tbody.rows].map((row) => [row.dataset.key, row]));
+  for (const [key, value] of entries) {
+    let row = rows.get(key);
+    if (!row) {
+      row = tbody.insertRow();
+      row.dataset.key = key;
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = key;
+      row.append(th);
+      row.insertCell();
+    }
+    rows.delete(key);
+    const text = format(value);
+    if (row.cells[1].textContent !== text) row.cells[1].textContent = text;
+  }
+  for (const stale of rows.values()) stale.remove();
+}
+
+const logList = $('log');
+function log(event, detail) {
+  const item = document.createElement('li');
+  const time = new Date().toISOString().slice(11, 23);
+  item.textContent = `${time} ${event}${detail === undefined ? '' : ` ${JSON.stringify(detail)}`}`;
+  logList.prepend(item);
+  while (logList.children.length > LOG_LINES) logList.lastElementChild.remove();
+}
+$('clear-log').addEventListener('click', () => logList.replaceChildren());
+
+room.on('state', (state) => log('state', state));
+room.on('config', (config) => {
+  log('config', config);
+  fillTable($('config-table'), flatten(config));
+});
+room.on('clients', (count) => log('clients', count));
+room.on('talk_state', (state) => log('talk_state', state));
+room.on('error', (err) => log('error', err.message));
+room.socket.io.on('reconnect_attempt', (n) => log('reconnect_attempt', n));
+
+const meters = {
+  room: new Meter($('level-room')),
+  music: new Meter($('level-music')),
+  mic: new Meter($('level-mic')),
+};
+let lastLevels = 0;
+room.levels(true);
+room.on('levels', (levels) => {
+  for (const [name, meter] of Object.entries(meters)) {
+    meter.set(levels[name]);
+    $(`level-${name}-value`).textContent = Number.isFinite(levels[name]) ? `${levels[name].toFixed(1)} dBFS` : '–';
+  }
+  // Ten a second would drown the log: one line in five seconds.
+  if (performance.now() - lastLevels > 5000) {
+    lastLevels = performance.now();
+    log('levels', levels);
+  }
+});
+
+const connectionFigures = () => [
+  ['state', room.state],
+  ['id', room.id ?? null],
+  ['transport', room.stats().transport],
+  ['clients', room.clients],
+];
+
+const showFigures = () => {
+  fillTable($('connection-table'), connectionFigures());
+  fillTable($('player-table'), Object.entries(room.stats()));
+};
+setInterval(showFigures, 500);
+room.on('state', showFigures);
+room.on('clients', showFigures);
+showFigures();
+
+const statusProblem = $('status-problem');
+async function pollStatus() {
+  try {
+    const response = await fetch(new URL('status', location.href), { cache: 'no-store' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    fillTable($('status-table'), flatten(await response.json()));
+    statusProblem.hidden = true;
+  } catch (err) {
+    statusProblem.textContent = t('debug.statusFailed', { message: err.message });
+    statusProblem.hidden = false;
+  }
+  setTimeout(pollStatus, 1000);
+}
+pollStatus();
+onLanguageChange(showFigures);

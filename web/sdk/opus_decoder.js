@@ -1,0 +1,108 @@
+// Opus packets to PCM planes (main thread): WebCodecs' AudioDecoder where the
+// browser has it, otherwise the WebAssembly decoder of the opus-decoder
+// package, which the build copies to vendor/ and which is loaded on demand.
+const RATE = 48000;
+
+export async function createDecoder({ channels, frameMs, prefer = 'auto', wasmUrl, onFrame, onError }) {
+  if (prefer !== 'wasm' && typeof AudioDecoder === 'function') {
+    const config = { codec: 'opus', sampleRate: RATE, numberOfChannels: channels };
+    const support = await AudioDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
+    if (support.supported) return new WebCodecsDecoder(config, frameMs, onFrame, onError);
+  }
+  return WasmDecoder.create(channels, wasmUrl, onFrame, onError);
+}
+
+class WebCodecsDecoder {
+  constructor(config, frameMs, onFrame, onError) {
+    this.kind = 'webcodecs';
+    this.config = config;
+    this.frameUs = frameMs * 1000;
+    this.onFrame = onFrame;
+    this.onError = onError;
+    this.pending = new Map(); // chunk timestamp -> {seq, t}
+    this.open();
+  }
+
+  open() {
+    this.decoder = new AudioDecoder({
+      output: (data) => this.output(data),
+      error: (err) => this.onError(err),
+    });
+    this.decoder.configure(this.config);
+    this.pending.clear();
+  }
+
+  decode(seq, t, packet) {
+    if (this.decoder.state === 'closed') this.open(); // an error closes it: start afresh
+    if (this.decoder.decodeQueueSize > 25) return false; // the page was asleep: let the buffer resync
+    const timestamp = seq * this.frameUs; // true stream time, as a decoder would restamp it
+    this.pending.set(timestamp, { seq, t });
+    this.decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: packet }));
+    return true;
+  }
+
+  output(data) {
+    const meta = this.take(data.timestamp);
+    const planes = [];
+    for (let c = 0; c < data.numberOfChannels; c++) {
+      const plane = new Float32Array(data.numberOfFrames);
+      data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
+      planes.push(plane);
+    }
+    data.close();
+    if (meta) this.onFrame(meta.seq, meta.t, planes);
+  }
+
+  // Outputs come in the order of their inputs. An output stamped like an
+  // input is that input's (older entries gave none); one the decoder
+  // restamped belongs to the oldest input waiting.
+  take(timestamp) {
+    const exact = this.pending.has(timestamp);
+    for (const [key, entry] of this.pending) {
+      this.pending.delete(key);
+      if (!exact || key === timestamp) return entry;
+    }
+    return null;
+  }
+
+  close() {
+    if (this.decoder.state !== 'closed') this.decoder.close();
+  }
+}
+
+function loadScript(url) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = url;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`could not load the Opus decoder from ${url}`));
+    document.head.append(script);
+  });
+}
+
+class WasmDecoder {
+  static async create(channels, url, onFrame, onError) {
+    if (!globalThis['opus-decoder']) await loadScript(url);
+    const decoder = new globalThis['opus-decoder'].OpusDecoder({ channels });
+    await decoder.ready;
+    return new WasmDecoder(decoder, onFrame, onError);
+  }
+
+  constructor(decoder, onFrame, onError) {
+    this.kind = 'wasm';
+    this.decoder = decoder;
+    this.onFrame = onFrame;
+    this.onError = onError;
+  }
+
+  decode(seq, t, packet) {
+    const { channelData, samplesDecoded, errors } = this.decoder.decodeFrame(packet);
+    if (errors?.length) this.onError(new Error(errors[0].message));
+    if (samplesDecoded > 0) this.onFrame(seq, t, channelData.map((plane) => plane.slice(0, samplesDecoded)));
+    return true;
+  }
+
+  close() {
+    this.decoder.free();
+  }
+}
