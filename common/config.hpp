@@ -29,6 +29,8 @@ struct Config {
         int connect_timeout_ms = 45000;
         int max_payload_bytes = 1000000;
         std::vector<std::string> cors_origins;  // empty: same origin only
+        std::string tls_cert_file;              // both set: HTTPS and WSS only
+        std::string tls_key_file;
     } server;
 
     struct Device {

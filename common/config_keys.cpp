@@ -40,6 +40,25 @@ ConfigKey string_key(std::string_view path, Field<std::string> field, std::strin
             [field](const Config& c) { return read(field, c); }};
 }
 
+// A file path that may be left empty (the feature it enables is then off).
+ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
+                            std::string_view help) {
+    return {path, help, false,
+            [field](Config& c, const YAML::Node& n) -> std::string {
+                if (n.IsNull()) {
+                    field(c).clear();
+                    return {};
+                }
+                if (auto p = scalar_problem(n, "a file path or \"\""); !p.empty()) return p;
+                if (!n.Scalar().empty() && n.Scalar().front() != '/') {
+                    return fmt::format("must be an absolute path (got \"{}\")", n.Scalar());
+                }
+                field(c) = n.Scalar();
+                return {};
+            },
+            [field](const Config& c) { return read(field, c); }};
+}
+
 ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
     return {path, help, false,
             [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
@@ -200,6 +219,12 @@ std::vector<ConfigKey> make_keys() {
         "server.cors_origins",
         [](Config& c) -> std::vector<std::string>& { return c.server.cors_origins; },
         "origins allowed to use the server from other sites; [\"*\"] allows every origin"));
+    keys.push_back(restart_only(optional_path_key(
+        "server.tls_cert_file", [](Config& c) -> std::string& { return c.server.tls_cert_file; },
+        "PEM certificate (chain) for HTTPS and WSS; empty serves plain HTTP")));
+    keys.push_back(restart_only(optional_path_key(
+        "server.tls_key_file", [](Config& c) -> std::string& { return c.server.tls_key_file; },
+        "PEM private key of tls_cert_file")));
     keys.push_back(choice_key<AudioMode>(
         "audio.mode", [](Config& c) -> AudioMode& { return c.audio.mode; }, kModes,
         "listen: nobody talks; half: one talker holds the floor; full: every talker is mixed"));

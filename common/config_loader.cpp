@@ -79,6 +79,13 @@ LoadedConfig load_config_text(const std::string& text, const std::string& origin
         walker.fail(root.Mark(), "(top level)", "must be a mapping of keys");
     }
     // Rules between keys, checked once every key has its value.
+    const auto& server = out.config.server;
+    if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
+        throw ConfigError(fmt::format(
+            "{}: {}: must be set too when {} is", origin,
+            server.tls_cert_file.empty() ? "server.tls_cert_file" : "server.tls_key_file",
+            server.tls_cert_file.empty() ? "server.tls_key_file" : "server.tls_cert_file"));
+    }
     if (out.config.talk.jitter_max_ms < out.config.talk.jitter_target_ms) {
         throw ConfigError(fmt::format(
             "{}: talk.jitter_max_ms: must be at least talk.jitter_target_ms ({}) (got \"{}\")",

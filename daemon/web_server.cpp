@@ -38,6 +38,8 @@ void lws_log_to_ours(int level, const char* line) {
 }
 
 // Why binding host:port fails, found by trying it the way lws does.
+constexpr std::string_view kBindFine = "refused by libwebsockets";
+
 std::string bind_problem(const std::string& host, int port) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
@@ -54,7 +56,7 @@ std::string bind_problem(const std::string& host, int port) {
     if (fd < 0) return std::strerror(errno);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    std::string problem = "refused by libwebsockets";
+    std::string problem(kBindFine);  // the port can be bound: lws refused for another reason
     if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) problem = std::strerror(errno);
     close(fd);
     return problem;
@@ -85,6 +87,18 @@ WebServer::WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler 
     info.foreign_loops = foreign_loops.data();
     info.user = this;
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    const bool tls = !config.tls_cert_file.empty();
+    if (tls) {
+        // lws reports an unreadable file only as a failed vhost: say which one here.
+        for (const auto& [key, path] : {std::pair{"server.tls_cert_file", &config.tls_cert_file},
+                                        std::pair{"server.tls_key_file", &config.tls_key_file}}) {
+            if (::access(path->c_str(), R_OK) != 0) {
+                throw std::runtime_error(
+                    fmt::format("{}: cannot read {}: {}", key, *path, std::strerror(errno)));
+            }
+        }
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    }
     context_.reset(lws_create_context(&info));
     if (!context_) throw std::runtime_error("cannot create the libwebsockets context");
 
@@ -93,6 +107,12 @@ WebServer::WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler 
     vhost_info.protocols = kProtocols;
     vhost_info.vhost_name = "clubvoice";
     vhost_info.server_string = "clubvoiced";
+    if (tls) {
+        // lws decides per vhost from this option whether to set up TLS at all.
+        vhost_info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        vhost_info.ssl_cert_filepath = config.tls_cert_file.c_str();
+        vhost_info.ssl_private_key_filepath = config.tls_key_file.c_str();
+    }
     if (config.host == "0.0.0.0") {
         vhost_info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;  // every IPv4 address only
     } else if (config.host != "::") {
@@ -109,8 +129,15 @@ WebServer::WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler 
         lws_context_destroy(context_.get());
         uv_run(loop, UV_RUN_DEFAULT);
         context_.reset();
+        const std::string problem = bind_problem(config.host, config.port);
+        if (tls && problem == kBindFine) {
+            // The port is free: what failed is the certificate or its key.
+            throw std::runtime_error(fmt::format(
+                "server.tls_cert_file: cannot use {} with the key {} (not PEM, or not a pair)",
+                config.tls_cert_file, config.tls_key_file));
+        }
         throw std::runtime_error(fmt::format("server.port: cannot listen on {}:{}: {}", config.host,
-                                             config.port, bind_problem(config.host, config.port)));
+                                             config.port, problem));
     }
     for (const auto& [level, text] : lines) log::at(level, "lws: {}", text);
 }
