@@ -110,6 +110,9 @@ WebServer::WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler 
     if (tls) {
         // lws decides per vhost from this option whether to set up TLS at all.
         vhost_info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        // HTTP/1.1 only: over HTTP/2 a browser would carry the WebSocket inside
+        // h2 streams, where the prebuilt frames cannot go out as they are.
+        vhost_info.alpn = "http/1.1";
         vhost_info.ssl_cert_filepath = config.tls_cert_file.c_str();
         vhost_info.ssl_private_key_filepath = config.tls_key_file.c_str();
     }

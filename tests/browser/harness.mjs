@@ -2,7 +2,9 @@
 // ALSA `file` plugin reads the room from a raw file and writes what talkers
 // say to another), Debian's Chromium driven by playwright-core, and the
 // little signal analysis the tests need.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,12 +110,23 @@ export function artifactDir(name) {
   return dir;
 }
 
-async function waitForHttp(url, child, timeoutMs = 10000) {
+// One GET; over https it trusts `ca` (the test's own certificate).
+function get(url, ca) {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith('https:') ? https : http).get(url, { ca }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    request.on('error', reject);
+  });
+}
+
+async function waitForHttp(url, child, ca, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`clubvoiced exited with ${child.exitCode}:\n${child.stderrText}`);
     try {
-      await fetch(url);
+      await get(url, ca);
       return;
     } catch {
       await sleep(50);
@@ -122,12 +135,21 @@ async function waitForHttp(url, child, timeoutMs = 10000) {
   throw new Error(`no answer from ${url}`);
 }
 
+// A self-signed certificate for `name` (and 127.0.0.1), made by openssl.
+export function makeCertificate(dir, name) {
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
+    '-addext', `subjectAltName=DNS:${name},IP:127.0.0.1`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
+}
+
 // clubvoiced with software devices in a temporary directory. The room plays
 // `toneHz`; what talkers say lands in `playbackPath`. restart() stops it and
 // starts it again on the same port with the same files.
 // `audio` adds keys to the audio section (e.g. {frame_ms: 10}); extraYaml
-// adds other sections.
-export async function startDaemon({ toneHz = 440, audio = {}, extraYaml = '', seconds = 120 } = {}) {
+// adds other sections; `tlsName` serves HTTPS with a certificate for that name.
+export async function startDaemon({ toneHz = 440, audio = {}, extraYaml = '', seconds = 120, tlsName = null } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'clubvoice-browser-'));
   const tone = join(dir, 'tone.raw');
@@ -139,17 +161,21 @@ export async function startDaemon({ toneHz = 440, audio = {}, extraYaml = '', se
     `pcm.clubvoice_playback { type file slave.pcm { type null } file "${playbackPath}" format raw }\n`);
   const config = join(dir, 'clubvoice.yaml');
   const webRoot = join(process.env.CLUBVOICE_SOURCE_ROOT ?? join(import.meta.dirname, '..', '..'), 'web', 'dist');
-  writeFileSync(config, `server: {host: 127.0.0.1, port: ${port}}\nweb: {root: ${webRoot}}\n` +
+  const tls = tlsName ? makeCertificate(dir, tlsName) : null;
+  const tlsKeys = tls ? `, tls_cert_file: ${tls.cert}, tls_key_file: ${tls.key}` : '';
+  writeFileSync(config, `server: {host: 127.0.0.1, port: ${port}${tlsKeys}}\nweb: {root: ${webRoot}}\n` +
     'audio:\n  capture: {device: clubvoice_capture}\n  playback: {device: clubvoice_playback}\n' +
     Object.entries(audio).map(([key, value]) => `  ${key}: ${value}\n`).join('') + extraYaml);
-  const daemon = { port, url: `http://127.0.0.1:${port}`, dir, playbackPath, child: null };
+  const scheme = tls ? 'https' : 'http';
+  const ca = tls ? readFileSync(tls.cert) : undefined;
+  const daemon = { port, url: `${scheme}://127.0.0.1:${port}`, dir, playbackPath, child: null };
   daemon.start = async () => {
     const child = spawn(process.env.CLUBVOICED ?? 'clubvoiced', ['-c', config],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ALSA_CONFIG_PATH: asoundrc } });
     child.stderrText = '';
     child.stderr.on('data', (d) => { child.stderrText += d; });
     daemon.child = child;
-    await waitForHttp(`${daemon.url}/health`, child);
+    await waitForHttp(`${daemon.url}/health`, child, ca);
   };
   daemon.stop = () => new Promise((resolve) => {
     const child = daemon.child;
