@@ -73,8 +73,7 @@ void TalkService::on_talk(SioSocket& socket, const nlohmann::json& args, const S
     }
     const bool on = (*request)["on"].get<bool>();
     const TalkerId who{socket.id(), name_of(socket.auth())};
-    const std::optional<TalkerId> old_holder =
-        floor_.holder() ? std::optional(*floor_.holder()) : std::nullopt;
+    const std::optional<TalkerId> old_holder = holder_copy();
     bool changed = false;
     const TalkAnswer answer = floor_.request(who, on, socket.auth(), changed);
     if (on && answer.granted) {
@@ -85,15 +84,13 @@ void TalkService::on_talk(SioSocket& socket, const nlohmann::json& args, const S
             talkers_.emplace(who.id,
                              std::make_unique<Talker>(who, jitter_settings(config_), now_ns()));
         }
-        // Releases a silent floor holder even if it never sends a packet.
-        if (!housekeeping_)
-            housekeeping_ = start_timer(loop_, 500, 500, [this] { housekeeping(); });
+        start_housekeeping();  // releases a silent holder even if it never sends a packet
     } else if (!on) {
         if (Talker* t = talker(who.id)) t->releasing = true;  // what it sent still plays out
     }
     if (changed) {
         log::info("talk: {} {}", describe(who), on ? "talks" : "stopped talking");
-        floor_changed(old_holder ? &*old_holder : nullptr);
+        floor_changed(old_holder);
     } else if (on && !answer.granted) {
         log::debug("talk: {} refused: {}", describe(who), answer.reason);
     }
@@ -155,8 +152,7 @@ void TalkService::close_client(SioSocket& socket, std::string_view problem, bool
 
 void TalkService::on_disconnect(SioSocket& socket) {
     const std::string id = socket.id();
-    const std::optional<TalkerId> old_holder =
-        floor_.holder() ? std::optional(*floor_.holder()) : std::nullopt;
+    const std::optional<TalkerId> old_holder = holder_copy();
     const bool changed = floor_.remove(id);
     sockets_.erase(id);
     if (auto it = talkers_.find(id); it != talkers_.end()) {
@@ -165,20 +161,19 @@ void TalkService::on_disconnect(SioSocket& socket) {
     }
     if (changed) {
         log::info("talk: {} left while talking", id);
-        floor_changed(old_holder ? &*old_holder : nullptr);
+        floor_changed(old_holder);
     }
 }
 
 void TalkService::release(std::string id, std::string_view why) {
-    const std::optional<TalkerId> old_holder =
-        floor_.holder() ? std::optional(*floor_.holder()) : std::nullopt;
+    const std::optional<TalkerId> old_holder = holder_copy();
     if (!floor_.remove(id)) return;
     if (Talker* t = talker(id)) t->releasing = true;
     log::info("talk: {} released: {}", id, why);
-    floor_changed(old_holder ? &*old_holder : nullptr);
+    floor_changed(old_holder);
 }
 
-void TalkService::floor_changed(const TalkerId* old_holder) {
+void TalkService::floor_changed(const std::optional<TalkerId>& old_holder) {
     // talk.mute_floor_holder: the holder hears no room audio while holding
     // (the room's capture may carry their own voice back, delayed).
     const TalkerId* holder = floor_.holder();
@@ -187,7 +182,7 @@ void TalkService::floor_changed(const TalkerId* old_holder) {
         auto it = sockets_.find(id);
         return it == sockets_.end() ? nullptr : &it->second->session();
     };
-    if (old_holder != nullptr && (holder == nullptr || holder->id != old_holder->id)) {
+    if (old_holder && (holder == nullptr || holder->id != old_holder->id)) {
         if (EioSession* s = session_of(old_holder->id)) server_.engine().subscribe(*s);
     }
     if (holder != nullptr && mute) {
@@ -203,8 +198,7 @@ void TalkService::broadcast_state() {
 }
 
 void TalkService::apply() {
-    const std::optional<TalkerId> old_holder =
-        floor_.holder() ? std::optional(*floor_.holder()) : std::nullopt;
+    const std::optional<TalkerId> old_holder = holder_copy();
     const bool changed =
         floor_.set_mode(config_.audio.mode, static_cast<std::size_t>(config_.talk.max_talkers));
     for (auto& [id, t] : talkers_) {
@@ -214,7 +208,7 @@ void TalkService::apply() {
     if (changed)
         log::info("talk: mode {}: {} talking", to_string(config_.audio.mode),
                   floor_.talkers().size());
-    floor_changed(old_holder ? &*old_holder : nullptr);  // also applies a new mute setting
+    floor_changed(old_holder);  // also applies a new mute setting
 }
 
 void TalkService::start_mixer() {
@@ -224,7 +218,16 @@ void TalkService::start_mixer() {
         last_mix_ns_ = now_ns();
         mixer_ = start_timer(loop_, interval, interval, [this] { mix_tick(); });
     }
+    start_housekeeping();
+}
+
+void TalkService::start_housekeeping() {
     if (!housekeeping_) housekeeping_ = start_timer(loop_, 500, 500, [this] { housekeeping(); });
+}
+
+std::optional<TalkerId> TalkService::holder_copy() const {
+    const TalkerId* holder = floor_.holder();
+    return holder ? std::optional(*holder) : std::nullopt;
 }
 
 void TalkService::mix_tick() {

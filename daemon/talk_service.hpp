@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,9 +56,13 @@ class TalkService {
 
   private:
     void broadcast_state();
-    void floor_changed(const TalkerId* old_holder);
+    // Re-subscribes a muted old holder, mutes a new one, broadcasts talk_state.
+    void floor_changed(const std::optional<TalkerId>& old_holder);
+    // A copy: the floor's own entry goes when the holder is removed.
+    std::optional<TalkerId> holder_copy() const;
     void release(std::string id, std::string_view why);  // by value: ids live in floor_
     void start_mixer();
+    void start_housekeeping();
     void mix_tick();
     void housekeeping();
     void fold_counters(const Talker& talker);
