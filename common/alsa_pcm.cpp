@@ -41,7 +41,8 @@ void alsa_error_handler(const char* file, int line, const char* function, int er
     std::array<char, 512> text{};
     va_list args;
     va_start(args, fmt);
-    std::vsnprintf(text.data(), text.size(), fmt, args);
+    // A longer message is cut short.
+    static_cast<void>(std::vsnprintf(text.data(), text.size(), fmt, args));
     va_end(args);
     log::debug("alsa-lib {}:{} ({}): {}{}{}", file, line, function, text.data(),
                err != 0 ? ": " : "", err != 0 ? snd_strerror(err) : "");

@@ -28,6 +28,7 @@ struct Config {
         int ping_timeout_ms = 20000;
         int connect_timeout_ms = 45000;
         int max_payload_bytes = 1000000;
+        int max_messages_per_s = 1000;
         std::vector<std::string> cors_origins;  // empty: same origin only
         std::string tls_cert_file;              // both set: HTTPS and WSS only
         std::string tls_key_file;
@@ -94,9 +95,20 @@ struct Config {
 Config default_config();
 
 // A file that cannot be used. what() is one line: "FILE[:LINE]: KEY: PROBLEM".
+// Text from the file (a quoted key or value) may hold line breaks; messages
+// show them as \n and \r so that each stays one line.
+inline std::string one_line(std::string text) {
+    for (std::size_t at = text.find_first_of("\r\n"); at != std::string::npos;
+         at = text.find_first_of("\r\n", at + 2)) {
+        text.replace(at, 1, text[at] == '\n' ? "\\n" : "\\r");
+    }
+    return text;
+}
+
+// One line naming file, line, key and problem.
 class ConfigError : public std::runtime_error {
   public:
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string& message) : std::runtime_error(one_line(message)) {}
 };
 
 struct LoadedConfig {

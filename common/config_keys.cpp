@@ -29,21 +29,33 @@ std::string scalar_problem(const YAML::Node& node, std::string_view what) {
     return {};
 }
 
+// Copies the key's value from one config to another (a reload keeps the
+// running value of a restart-only key).
+template <typename T>
+std::function<void(const Config&, Config&)> copier(Field<T> field) {
+    return [field](const Config& from, Config& to) { field(to) = read(field, from); };
+}
+
 ConfigKey string_key(std::string_view path, Field<std::string> field, std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field](Config& c, const YAML::Node& n) -> std::string {
                 if (auto p = scalar_problem(n, "a string"); !p.empty()) return p;
                 if (n.Scalar().empty()) return "must not be empty";
                 field(c) = n.Scalar();
                 return {};
             },
-            [field](const Config& c) { return read(field, c); }};
+            [field](const Config& c) { return read(field, c); },
+            copier(field)};
 }
 
 // A file path that may be left empty (the feature it enables is then off).
 ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
                             std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field](Config& c, const YAML::Node& n) -> std::string {
                 if (n.IsNull()) {
                     field(c).clear();
@@ -56,11 +68,14 @@ ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
                 field(c) = n.Scalar();
                 return {};
             },
-            [field](const Config& c) { return read(field, c); }};
+            [field](const Config& c) { return read(field, c); },
+            copier(field)};
 }
 
 ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
                 auto what = fmt::format("an integer from {} to {}", lo, hi);
                 if (auto p = scalar_problem(n, what); !p.empty()) return p;
@@ -73,12 +88,15 @@ ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::
                 field(c) = static_cast<int>(value);
                 return {};
             },
-            [field](const Config& c) { return std::to_string(read(field, c)); }};
+            [field](const Config& c) { return std::to_string(read(field, c)); },
+            copier(field)};
 }
 
 ConfigKey double_key(std::string_view path, Field<double> field, double lo, double hi,
                      std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
                 auto what = fmt::format("a number from {} to {}", lo, hi);
                 if (auto p = scalar_problem(n, what); !p.empty()) return p;
@@ -92,11 +110,14 @@ ConfigKey double_key(std::string_view path, Field<double> field, double lo, doub
                 field(c) = value;
                 return {};
             },
-            [field](const Config& c) { return fmt::format("{}", read(field, c)); }};
+            [field](const Config& c) { return fmt::format("{}", read(field, c)); },
+            copier(field)};
 }
 
 ConfigKey bool_key(std::string_view path, Field<bool> field, std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field](Config& c, const YAML::Node& n) -> std::string {
                 if (auto p = scalar_problem(n, "true or false"); !p.empty()) return p;
                 if (n.Scalar() == "true") {
@@ -108,12 +129,15 @@ ConfigKey bool_key(std::string_view path, Field<bool> field, std::string_view he
                 }
                 return {};
             },
-            [field](const Config& c) { return std::string(read(field, c) ? "true" : "false"); }};
+            [field](const Config& c) { return std::string(read(field, c) ? "true" : "false"); },
+            copier(field)};
 }
 
 ConfigKey string_list_key(std::string_view path, Field<std::vector<std::string>> field,
                           std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field](Config& c, const YAML::Node& n) -> std::string {
                 if (n.IsNull()) {
                     field(c).clear();
@@ -134,16 +158,20 @@ ConfigKey string_list_key(std::string_view path, Field<std::vector<std::string>>
                 YAML::Emitter out;  // quotes what needs quoting ("*", ": ", ...)
                 out << YAML::Flow << read(field, c);
                 return std::string(out.c_str());
-            }};
+            },
+            copier(field)};
 }
 
 template <typename E, std::size_t N>
 ConfigKey choice_key(std::string_view path, Field<E> field,
                      const std::array<std::pair<std::string_view, E>, N>& choices,
                      std::string_view help) {
-    return {path, help, false,
+    return {path,
+            help,
+            false,
             [field, choices](Config& c, const YAML::Node& n) -> std::string {
                 std::vector<std::string_view> names;
+                names.reserve(choices.size());
                 for (const auto& [name, value] : choices) names.push_back(name);
                 auto what = fmt::format("one of {}", fmt::join(names, ", "));
                 if (auto p = scalar_problem(n, what); !p.empty()) return p;
@@ -160,7 +188,8 @@ ConfigKey choice_key(std::string_view path, Field<E> field,
                     if (read(field, c) == value) return std::string(name);
                 }
                 return "?";
-            }};
+            },
+            copier(field)};
 }
 
 ConfigKey restart_only(ConfigKey key) {
@@ -215,6 +244,9 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(int_key(
         "server.max_payload_bytes", [](Config& c) -> int& { return c.server.max_payload_bytes; },
         1024, 100000000, "largest Engine.IO packet or polling request body a client may send"));
+    keys.push_back(int_key(
+        "server.max_messages_per_s", [](Config& c) -> int& { return c.server.max_messages_per_s; },
+        10, 1000000, "Engine.IO messages a client may send per second (twice as many in a burst)"));
     keys.push_back(string_list_key(
         "server.cors_origins",
         [](Config& c) -> std::vector<std::string>& { return c.server.cors_origins; },

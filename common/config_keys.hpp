@@ -22,6 +22,8 @@ struct ConfigKey {
     std::function<std::string(Config&, const YAML::Node&)> parse;
     // The key's value in a config, as it would be written in the file.
     std::function<std::string(const Config&)> show;
+    // Sets the key in `to` to its value in `from`.
+    std::function<void(const Config& from, Config& to)> copy;
 };
 
 std::span<const ConfigKey> config_keys();

@@ -45,8 +45,8 @@ class Walker {
                     fail(value.Mark(), path, "must be a mapping of keys");
                 }
             } else {
-                out_.warnings.push_back(fmt::format("{}: {}: unknown key, ignored",
-                                                    where(origin_, key_node.Mark()), path));
+                out_.warnings.push_back(one_line(fmt::format(
+                    "{}: {}: unknown key, ignored", where(origin_, key_node.Mark()), path)));
             }
         }
     }

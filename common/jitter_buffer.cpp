@@ -21,7 +21,7 @@ JitterSettings sanitized(JitterSettings s) {
 // longest when max_ms is set below that.
 std::size_t ring_slots(const JitterSettings& s) {
     const int span_ms = std::max(s.max_ms, s.target_ms + 2 * kMaxPacketMs);
-    return static_cast<std::size_t>(span_ms / kMinPacketMs + 2);
+    return static_cast<std::size_t>(span_ms / kMinPacketMs) + 2;
 }
 
 }  // namespace
@@ -131,8 +131,8 @@ bool JitterBuffer::push(std::uint64_t seq, std::string_view opus, std::int64_t n
         const auto ahead = static_cast<std::int64_t>(seq - next_seq_);  // modular: may be < 0
         const bool restartable = state_ == State::kPrebuffering || next_seq_ == end_seq_;
         // Up to max_ms ahead of the playout point: a burst that deep is then trimmed.
-        const bool within_max =
-            ahead >= 0 && ahead < slots && ahead * samples <= settings_.max_ms * kSamplesPerMs;
+        const bool within_max = ahead >= 0 && ahead < slots &&
+                                ahead * samples <= std::int64_t{settings_.max_ms} * kSamplesPerMs;
         if (ahead >= 0 && !within_max) {
             // Far ahead: a new seq range (reconnect) once nothing of the old
             // stream is waiting; otherwise refused, so memory stays bounded.
@@ -181,7 +181,8 @@ int JitterBuffer::depth_ms() const {
 
 std::size_t JitterBuffer::keep_samples() const {
     // The target is the margin behind the frame that is playing.
-    return static_cast<std::size_t>(settings_.target_ms * kSamplesPerMs + frame_samples_);
+    return static_cast<std::size_t>(settings_.target_ms) * kSamplesPerMs +
+           static_cast<std::size_t>(frame_samples_);
 }
 
 std::size_t JitterBuffer::trim_above_samples() const {
@@ -212,8 +213,8 @@ void JitterBuffer::trim() {
 }
 
 void JitterBuffer::correct_drift(std::int64_t now_ns) {
-    const auto above =
-        static_cast<std::size_t>(settings_.target_ms * kSamplesPerMs + 2 * frame_samples_);
+    const auto above = static_cast<std::size_t>(settings_.target_ms) * kSamplesPerMs +
+                       2 * static_cast<std::size_t>(frame_samples_);
     if (depth_samples() <= above || next_seq_ == end_seq_) {
         over_since_ns_ = -1;
         return;

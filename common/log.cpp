@@ -66,7 +66,8 @@ void write(Level lvl, std::string_view message) {
     }
     line += message;
     if (line.back() != '\n') line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    // A failed write to stderr has nowhere to be reported.
+    static_cast<void>(std::fwrite(line.data(), 1, line.size(), stderr));
 }
 
 }  // namespace clubvoice::log

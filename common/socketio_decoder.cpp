@@ -1,6 +1,7 @@
 #include "socketio_decoder.hpp"
 
 #include "protocol_error.hpp"
+#include "utf8.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,5 +1,7 @@
 #include "socketio_packet.hpp"
 
+#include "utf8.hpp"
+
 #include <charconv>
 #include <stdexcept>
 
@@ -215,43 +217,6 @@ std::string_view event_name(const Packet& p) {
 bool is_valid_namespace(std::string_view nsp) {
     return !nsp.empty() && nsp.front() == '/' && nsp.find(',') == std::string_view::npos &&
            is_valid_utf8(nsp);
-}
-
-bool is_valid_utf8(std::string_view text) {
-    const std::size_t n = text.size();
-    std::size_t i = 0;
-    while (i < n) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        // Lead byte -> sequence length and the allowed range of the second
-        // byte (which excludes overlongs, surrogates and > U+10FFFF).
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0) lo = 0xa0;
-            if (c == 0xed) hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0) lo = 0x90;
-            if (c == 0xf4) hi = 0x8f;
-        } else {
-            return false;
-        }
-        if (n - i < len) return false;
-        const auto second = static_cast<unsigned char>(text[i + 1]);
-        if (second < lo || second > hi) return false;
-        for (std::size_t k = 2; k < len; ++k) {
-            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-        }
-        i += len;
-    }
-    return true;
 }
 
 }  // namespace clubvoice::sio

@@ -64,8 +64,4 @@ std::string_view event_name(const Packet& p);
 // (which ends it on the wire), valid UTF-8.
 bool is_valid_namespace(std::string_view nsp);
 
-// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or values
-// above U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
 }  // namespace clubvoice::sio

@@ -22,7 +22,11 @@ std::optional<std::filesystem::path> resolve_static_file(const std::filesystem::
     if (ec) return std::nullopt;
     fs::path candidate = fs::canonical(canonical_root / relative, ec);
     if (ec) return std::nullopt;
-    if (fs::is_directory(candidate, ec)) candidate /= "index.html";
+    if (fs::is_directory(candidate, ec)) {
+        // The index may itself be a symlink: resolve it before the root check.
+        candidate = fs::canonical(candidate / "index.html", ec);
+        if (ec) return std::nullopt;
+    }
     // canonical() resolved symlinks: the result must still lie inside the root.
     auto [root_end, unused] = std::mismatch(canonical_root.begin(), canonical_root.end(),
                                             candidate.begin(), candidate.end());

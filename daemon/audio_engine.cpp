@@ -90,6 +90,7 @@ void AudioEngine::start() {
     settings.rt_priority = audio.rt_priority;
     settings.capture_channels = channels;
     settings.wake_frames = assembler_->frame_length();
+    settings.talkers_playing = &talkers_playing_;
     thread_ = std::make_unique<AudioThread>(settings, wake_.get());
 
     auto request = [&](const std::string& device, PcmDirection direction, unsigned ch) {
@@ -110,10 +111,12 @@ void AudioEngine::start() {
     capture_->open_now();
     playback_->open_now();
 
-    thread_->start();
-    realtime_ = thread_->thread().realtime();
+    // Locked before the thread starts: its rings are allocated, and its own
+    // stack is locked as it is mapped.
     std::string lock_problem;
     if (memory_locking_available()) lock_problem = lock_memory();
+    thread_->start();
+    realtime_ = thread_->thread().realtime();
     memory_locked_ = memory_locking_available() && lock_problem.empty();
 
     std::string refused = thread_->thread().refused();
@@ -175,7 +178,7 @@ void AudioEngine::apply(const Config& config) {
 
 bool AudioEngine::play(std::span<const float> mono_48k) {
     if (thread_ && thread_->playback_samples().push_all(mono_48k)) return true;
-    playback_ring_drops_ += mono_48k.size();
+    playback_ring_drops_.fetch_add(mono_48k.size(), std::memory_order_relaxed);
     return false;
 }
 

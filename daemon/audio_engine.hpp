@@ -21,6 +21,7 @@
 #include <uv.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,10 @@ class AudioEngine {
     std::size_t playback_queued() const;
     // Room ducking (ducking.room.*): lowers the room sent to listeners while set.
     void set_room_ducked(bool ducked);
+    // Any thread: a talker is playing, so the playback ring running dry is a gap.
+    void set_talkers_playing(bool playing) {
+        talkers_playing_.store(playing, std::memory_order_relaxed);
+    }
 
     bool capture_up() const;
     bool playback_up() const;
@@ -116,7 +121,9 @@ class AudioEngine {
     std::uint64_t encode_ns_total_ = 0;
     std::uint64_t encode_ns_max_ = 0;
     std::uint64_t encode_errors_ = 0;
-    std::uint64_t playback_ring_drops_ = 0;  // frames play() could not queue
+    // Frames play() could not queue; play() runs on the talk mixer's thread.
+    std::atomic<std::uint64_t> playback_ring_drops_{0};
+    std::atomic<bool> talkers_playing_{false};
     float level_dbfs_ = -120.0F;
     std::uint64_t late_reported_ = 0;  // late wake-ups of this run already logged
     std::uint64_t late_reported_at_ms_ = 0;
@@ -128,7 +135,7 @@ class AudioEngine {
             std::uint64_t frames = 0, xruns = 0, ring_frames = 0;
             std::uint64_t reopens = 0, open_failures = 0, failures = 0;
         } capture, playback;
-        std::uint64_t late_wakeups = 0, heartbeat = 0;
+        std::uint64_t late_wakeups = 0, heartbeat = 0, talk_gaps = 0;
         double cpu_seconds = 0.0;
     };
     Figures figures() const;  // carried_ plus the running thread's

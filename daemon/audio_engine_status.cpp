@@ -25,6 +25,10 @@ void gauge(std::string& out, std::string_view name, std::string_view help, doubl
 void counter(std::string& out, std::string_view name, std::string_view help, double value) {
     append_metric(out, name, MetricType::counter, help, value);
 }
+// Counts: exact as doubles up to 2^53.
+void counter(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
+    counter(out, name, help, static_cast<double>(value));
+}
 
 }  // namespace
 
@@ -43,6 +47,7 @@ AudioEngine::Figures AudioEngine::figures() const {
     add(f.capture, thread_->counters(PcmDirection::capture), *capture_);
     add(f.playback, thread_->counters(PcmDirection::playback), *playback_);
     f.late_wakeups += thread_->late_wakeups();
+    f.talk_gaps += thread_->talk_gaps();
     f.heartbeat += thread_->heartbeat();
     f.cpu_seconds += thread_->thread().cpu_seconds();
     return f;
@@ -71,7 +76,8 @@ nlohmann::json AudioEngine::status_json() const {
     capture["level_dbfs"] = level_dbfs_;
     nlohmann::json playback = stream_json(playback_.get(), audio.playback.device, f.playback);
     playback["played_frames_total"] = f.playback.ring_frames;
-    playback["ring_drops_total"] = playback_ring_drops_;
+    playback["ring_drops_total"] = playback_ring_drops_.load(std::memory_order_relaxed);
+    playback["talk_gaps_total"] = f.talk_gaps;
 
     const double frames = static_cast<double>(std::max<std::uint64_t>(seq_, 1));
     return {
@@ -129,7 +135,9 @@ void AudioEngine::append_metrics(std::string& out) const {
             "frames of queued sound written to the playback device", f.playback.ring_frames);
     counter(out, "clubvoice_playback_ring_drops_total",
             "frames not queued for playback because the playback ring was full",
-            playback_ring_drops_);
+            playback_ring_drops_.load(std::memory_order_relaxed));
+    counter(out, "clubvoice_playback_talk_gaps_total",
+            "playback periods partly filled with silence while a talker was playing", f.talk_gaps);
     counter(out, "clubvoice_playback_xruns_total",
             "playback underruns recovered with snd_pcm_recover", f.playback.xruns);
     counter(out, "clubvoice_playback_reopens_total", "times the playback device was opened again",

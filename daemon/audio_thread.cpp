@@ -1,5 +1,7 @@
 #include "audio_thread.hpp"
 
+#include "monotonic_clock.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
@@ -7,24 +9,9 @@
 namespace clubvoice {
 namespace {
 
-constexpr std::int64_t kNsPerSecond = 1'000'000'000;
-constexpr std::size_t kStackBytes = 512 * 1024;
+constexpr std::size_t kStackBytes = std::size_t{512} * 1024;
 constexpr std::size_t kCaptureChunks = 1024;     // > one second of the shortest periods
 constexpr std::size_t kPlaybackSamples = 65536;  // 1.4 s of mono 48 kHz
-
-std::int64_t now_ns() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
-}
-
-void sleep_until(std::int64_t deadline_ns) noexcept {
-    timespec ts{};
-    ts.tv_sec = deadline_ns / kNsPerSecond;
-    ts.tv_nsec = deadline_ns % kNsPerSecond;
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-    }
-}
 
 // Split into whole seconds first so that days of frames or nanoseconds do not overflow.
 std::int64_t ns_for_frames(std::uint64_t frames, unsigned rate) noexcept {
@@ -72,7 +59,11 @@ std::string_view to_string(AlsaCall call) {
 AudioDevice::AudioDevice(AlsaPcm opened, std::size_t pipeline_channels)
     : pcm(std::move(opened)),
       raw(pcm.granted().buffer_frames * pcm.granted().frame_bytes()),
-      samples(pcm.granted().buffer_frames * pipeline_channels) {}
+      samples(pcm.granted().buffer_frames * pipeline_channels) {
+    // Allocated on a reopen, after the memory was locked: lock these too.
+    lock_buffer(raw.data(), raw.size());
+    lock_buffer(samples.data(), samples.size() * sizeof(float));
+}
 
 AudioThread::AudioThread(const Settings& settings, uv_async_t* wake)
     : settings_(settings),
@@ -119,11 +110,11 @@ AudioThread::Failure AudioThread::take_failed(PcmDirection direction) {
 void AudioThread::run() noexcept {
     quiet_alsa_errors_on_this_thread();
     const std::int64_t period_ns = static_cast<std::int64_t>(settings_.period_ms) * 1'000'000;
-    std::int64_t deadline = now_ns();
+    std::int64_t deadline = monotonic_ns();
     while (!stop_.load(std::memory_order_relaxed)) {
         deadline += period_ns;
-        sleep_until(deadline);
-        const std::int64_t now = now_ns();
+        sleep_until_ns(deadline);
+        const std::int64_t now = monotonic_ns();
         if (now - deadline > period_ns) {
             // Scheduled too late to catch up sensibly: restart the schedule from now.
             late_wakeups_.fetch_add(1, std::memory_order_relaxed);
@@ -221,8 +212,9 @@ void AudioThread::service_capture(std::int64_t now_ns) noexcept {
         handle_error(s, AlsaCall::readi, got, now_ns);
         return;
     }
-    if (s.pacing == Pacing::clock)
+    if (s.pacing == Pacing::clock) {
         s.clock_frames += n;  // time moved on even if the read fell short
+    }
     if (got == 0) return;
 
     const auto frames = static_cast<std::size_t>(got);
@@ -260,6 +252,10 @@ void AudioThread::service_playback(std::int64_t now_ns) noexcept {
 
     std::span<float> mono = std::span<float>(d.samples).first(n);
     const std::size_t from_ring = playback_samples_.pop_some(mono);
+    if (from_ring < n && settings_.talkers_playing != nullptr &&
+        settings_.talkers_playing->load(std::memory_order_relaxed)) {
+        talk_gaps_.fetch_add(1, std::memory_order_relaxed);
+    }
     std::fill(mono.begin() + static_cast<std::ptrdiff_t>(from_ring), mono.end(), 0.0F);
     float_to_device(mono, 1, d.raw, g.format, g.channels);
     const long written = d.pcm.write(d.raw, n);
@@ -275,7 +271,13 @@ void AudioThread::service_playback(std::int64_t now_ns) noexcept {
 
 bool AudioThread::handle_error(Stream& s, AlsaCall call, long code, std::int64_t now_ns) noexcept {
     if (code == -EAGAIN || code == -EINTR) return true;
-    if (code == -EPIPE || code == -ESTRPIPE) {  // xrun or suspend
+    if (code == -ESTRPIPE) {
+        // Suspended (the system slept). snd_pcm_recover would wait for the
+        // resume in 1 s sleeps on this thread; the keeper reopens it instead.
+        fail(s, call, code);
+        return false;
+    }
+    if (code == -EPIPE) {  // xrun
         s.counters.xruns.fetch_add(1, std::memory_order_relaxed);
         if (const int rc = s.device->pcm.recover(static_cast<int>(code)); rc < 0) {
             fail(s, AlsaCall::recover, rc);

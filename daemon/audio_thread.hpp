@@ -83,6 +83,8 @@ std::string_view to_string(Pacing pacing);  // "unknown", "device", "clock"
 enum class AlsaCall : int { none, avail, readi, writei, recover, start };
 std::string_view to_string(AlsaCall call);  // "snd_pcm_avail", ...
 
+// The padding is the rings' cache-line alignment, in one object per engine.
+// NOLINTNEXTLINE(clang-analyzer-optin.performance.Padding)
 class AudioThread {
   public:
     struct Settings {
@@ -90,6 +92,9 @@ class AudioThread {
         int rt_priority = 60;
         std::size_t capture_channels = 1;  // layout of the capture rings
         std::size_t wake_frames = 960;     // wake the loop after this many captured frames
+        // Set while a talker is playing (the talk mixer keeps it): a playback
+        // period the ring cannot fill is then a gap someone hears.
+        const std::atomic<bool>* talkers_playing = nullptr;
     };
     // What a direction's stream has done (written by the audio thread).
     struct StreamCounters {
@@ -132,6 +137,8 @@ class AudioThread {
     const StreamCounters& counters(PcmDirection d) const { return stream(d).counters; }
     std::uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
     std::uint64_t late_wakeups() const { return late_wakeups_.load(std::memory_order_relaxed); }
+    // Playback periods partly filled with silence while a talker was playing.
+    std::uint64_t talk_gaps() const { return talk_gaps_.load(std::memory_order_relaxed); }
     const Settings& settings() const { return settings_; }
 
   private:
@@ -180,6 +187,7 @@ class AudioThread {
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> heartbeat_{0};
     std::atomic<std::uint64_t> late_wakeups_{0};
+    std::atomic<std::uint64_t> talk_gaps_{0};
     std::size_t frames_since_wake_ = 0;  // audio thread only
     bool wake_now_ = false;              // audio thread only
     RealtimeThread thread_;

@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include "config_keys.hpp"
+#include "internal_errors.hpp"
 #include "log.hpp"
 #include "prometheus.hpp"
 #include "version.hpp"
@@ -64,7 +65,20 @@ StatusSources Daemon::status_sources() {
         server["ping_timeouts"] = c.ping_timeouts;
         server["send_queue_overflows"] = c.queue_overflows;
         server["lag_disconnects"] = c.lag_disconnects;
+        server["flood_disconnects"] = c.floods;
         server["stream_drops"] = engine.stream_drops();
+        server["invalid_events"] = room_->counters().invalid_events;
+        server["unknown_events"] = room_->counters().unknown_events;
+        server["invalid_auth"] = room_->counters().invalid_auth;
+        server["internal_errors"] = internal_errors();
+        if (loop_monitor_) {
+            const PassTimer& p = loop_monitor_->passes();
+            status["loop"] = {{"passes", p.passes()},
+                              {"busy_s", p.busy_seconds()},
+                              {"longest_pass_last_s_ms", p.longest_last_second_ms()},
+                              {"longest_pass_ms", p.longest_ms()},
+                              {"passes_over_frame", p.over_budget()}};
+        }
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
     };
@@ -92,9 +106,25 @@ StatusSources Daemon::status_sources() {
         append_metric(out, "clubvoice_lag_disconnects_total", MetricType::counter,
                       "Listeners closed because they took no audio for too long.",
                       n(c.lag_disconnects));
+        append_metric(out, "clubvoice_flood_disconnects_total", MetricType::counter,
+                      "Sessions closed for sending more than server.max_messages_per_s.",
+                      n(c.floods));
         append_metric(out, "clubvoice_stream_drops_total", MetricType::counter,
                       "Audio packets skipped for listeners that fell behind.",
                       n(engine.stream_drops()));
+        append_metric(out, "clubvoice_invalid_events_total", MetricType::counter,
+                      "Client events of a wrong shape (answered with an error, or closed).",
+                      n(room_->counters().invalid_events));
+        append_metric(out, "clubvoice_unknown_events_total", MetricType::counter,
+                      "Client events of names this server does not know (ignored).",
+                      n(room_->counters().unknown_events));
+        append_metric(out, "clubvoice_invalid_auth_total", MetricType::counter,
+                      "Connections refused for a wrong-shaped CONNECT auth payload.",
+                      n(room_->counters().invalid_auth));
+        append_metric(out, "clubvoice_internal_errors_total", MetricType::counter,
+                      "Exceptions caught where libwebsockets or libuv call the daemon.",
+                      n(internal_errors()));
+        if (loop_monitor_) loop_monitor_->passes().append_metrics(out, "clubvoice_loop");
         if (audio_) audio_->append_metrics(out);
         if (talk_) talk_->append_metrics(out);
     };
@@ -112,12 +142,17 @@ StatusSources Daemon::status_sources() {
     return sources;
 }
 
+std::int64_t Daemon::frame_ns() const {
+    return std::int64_t{config_.audio.frame_ms} * 1'000'000;
+}
+
 SioOptions Daemon::sio_options() const {
     SioOptions options;
     options.engine.path = "/socket.io/";
     options.engine.ping_interval_ms = config_.server.ping_interval_ms;
     options.engine.ping_timeout_ms = config_.server.ping_timeout_ms;
     options.engine.max_payload = static_cast<std::size_t>(config_.server.max_payload_bytes);
+    options.engine.max_messages_per_s = config_.server.max_messages_per_s;
     options.engine.cors_origins = config_.server.cors_origins;
     options.connect_timeout_ms = config_.server.connect_timeout_ms;
     return options;
@@ -129,15 +164,19 @@ void Daemon::run() {
                 to_string(config_.audio.mode));
     notifier_.status("starting");
 
+    loop_monitor_ = std::make_unique<LoopMonitor>(loop_.get(), frame_ns());
     sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
+    // Called on the talk mixer's thread, which runs only while audio_ exists
+    // and holds its lock while the engine restarts.
     PlaybackOut playback{
-        [this] { return audio_ ? audio_->playback_queued() : 0; },
-        [this](std::span<const float> mix) { return audio_ && audio_->play(mix); },
-        [this](bool loud) {
-            if (audio_) audio_->set_room_ducked(loud);
-        },
+        [this] { return audio_->playback_queued(); },
+        [this](std::span<const float> mix) { return audio_->play(mix); },
+        [this](bool active) { audio_->set_talkers_playing(active); },
     };
-    talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, std::move(playback));
+    talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, std::move(playback),
+                                          [this](bool loud) {
+                                              if (audio_) audio_->set_room_ducked(loud);
+                                          });
     room_ = std::make_unique<RoomNamespace>(loop_.get(), *sio_, config_, *talk_, [this] {
         return audio_ ? audio_->capture_level_dbfs() : -120.0F;
     });
@@ -148,6 +187,7 @@ void Daemon::run() {
     audio_ = std::make_unique<AudioEngine>(loop_.get(), config_,
                                            [this](const EncodedFrame& f) { publish_frame(f); });
     audio_->start();
+    talk_->start_mixer();
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
     sigint_ = watch_signal(loop_.get(), SIGINT, [this] { stop(); });
     sighup_ = watch_signal(loop_.get(), SIGHUP, [this] { reload(); });
@@ -162,6 +202,7 @@ void Daemon::run() {
 
     loop_.run();   // returns once stop() has closed our handles and lws has drained
     web_.reset();  // second lws_context_destroy: frees what the first one left
+    talk_->stop_mixer();
     audio_.reset();
     log::notice("stopped");
 }
@@ -177,11 +218,18 @@ void Daemon::reload() {
                              config_path_, key.path, key.show(loaded.config), key.show(config_));
             }
         }
-        loaded.config.server = config_.server;  // every restart-only key lives in server.*
+        // Restart-only keys keep their running values; every other key applies.
+        for (const auto& key : config_keys()) {
+            if (key.needs_restart) key.copy(config_, loaded.config);
+        }
         config_ = std::move(loaded.config);
         apply_log_level();
+        if (loop_monitor_) loop_monitor_->set_frame(frame_ns());
         if (sio_) sio_->apply(sio_options());
-        if (audio_) audio_->apply(config_);
+        if (audio_) {
+            auto paused = talk_->pause_output();  // the engine may restart its thread
+            audio_->apply(config_);
+        }
         if (talk_) talk_->apply();
         if (room_) room_->config_changed();
         log::notice("reloaded {}", config_path_);
@@ -201,6 +249,8 @@ void Daemon::stop() {
     sigterm_.close();
     sigint_.close();
     sighup_.close();
+    if (loop_monitor_) loop_monitor_->stop();
+    if (talk_) talk_->stop_mixer();  // before the playback ring it feeds goes
     if (audio_) audio_->stop();
     if (sio_) sio_->close_all();
     if (web_) web_->begin_shutdown();

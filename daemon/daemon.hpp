@@ -6,6 +6,7 @@
 #include "config.hpp"
 #include "http_responder.hpp"
 #include "http_routes.hpp"
+#include "loop_monitor.hpp"
 #include "room_namespace.hpp"
 #include "sio_server.hpp"
 #include "systemd_notifier.hpp"
@@ -31,6 +32,7 @@ class Daemon {
     void reload();
     void stop();
     SioOptions sio_options() const;
+    std::int64_t frame_ns() const;  // the budget a loop pass is measured against
     StatusSources status_sources();
     void publish_frame(const EncodedFrame& frame);
     bool alive();
@@ -48,6 +50,7 @@ class Daemon {
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<RoomNamespace> room_;
     std::unique_ptr<AudioEngine> audio_;
+    std::unique_ptr<LoopMonitor> loop_monitor_;
     std::uint64_t last_heartbeat_ = 0;
     // Destroyed first: its connections call into the servers above while closing.
     std::unique_ptr<WebServer> web_;

@@ -1,10 +1,13 @@
 #include "eio_server.hpp"
 
+#include "internal_errors.hpp"
 #include "log.hpp"
 #include "lws_request.hpp"
 #include "random_id.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include <malloc.h>
 
@@ -195,8 +198,28 @@ void EioServer::on_heartbeat(EioSession& session) {
     }
 }
 
+bool EioServer::within_budget(EioSession& session) {
+    const auto rate = static_cast<double>(options_.max_messages_per_s);
+    const std::uint64_t now = uv_now(loop_);
+    if (session.message_budget < 0) {
+        session.message_budget = 2 * rate;
+    } else {
+        const auto elapsed_s = static_cast<double>(now - session.budget_at_ms) / 1000.0;
+        session.message_budget = std::min(2 * rate, session.message_budget + elapsed_s * rate);
+    }
+    session.budget_at_ms = now;
+    session.message_budget -= 1.0;
+    if (session.message_budget >= 0) return true;
+    ++counters_.floods;
+    log::warning("engine.io: {} ({}): closed: more than {} messages a second", session.sid,
+                 session.peer, options_.max_messages_per_s);
+    close(session, "message flood");
+    return false;
+}
+
 void EioServer::handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws) {
     using eio::PacketType;
+    if (!within_budget(session)) return;
     switch (packet.type) {
         case PacketType::message:
             handler_.on_message(session, packet);
@@ -254,7 +277,8 @@ void EioServer::close(EioSession& session, std::string_view reason) {
     const bool client_closed = reason == kClientClosed;
     ++counters_.sessions_closed;
     log::debug("engine.io: {} closed: {}", session.sid, reason);
-    handler_.on_close(session, reason);
+    // The transport must be released whatever the layer above does.
+    run_guarded(session.sid, [&] { handler_.on_close(session, reason); });
     unsubscribe(session);
     session.heartbeat.close();
     if (session.ws != nullptr) {

@@ -28,6 +28,7 @@ struct EioOptions {
     int ping_interval_ms = 25000;
     int ping_timeout_ms = 20000;
     std::size_t max_payload = 1000000;
+    int max_messages_per_s = 1000;  // a session sending faster than this (bursts: twice) is closed
     std::vector<std::string> cors_origins;    // "*" allows every origin
     std::size_t max_control_bytes = 1 << 20;  // a session whose control queue passes this is closed
     std::size_t stream_capacity = 32;         // stream packets a session may fall behind
@@ -51,6 +52,7 @@ struct EioCounters {
     std::uint64_t queue_overflows = 0;
     std::uint64_t lag_disconnects = 0;
     std::uint64_t stream_packets = 0;
+    std::uint64_t floods = 0;  // sessions closed for sending too many messages
 };
 
 class EioServer {
@@ -104,9 +106,13 @@ class EioServer {
     void schedule_ping(EioSession& session);
     void on_heartbeat(EioSession& session);
     void protocol_error(EioSession& session, std::string_view what);
+    // Takes one message from the session's budget; false (and the session is
+    // closed) when it has been sending faster than max_messages_per_s.
+    bool within_budget(EioSession& session);
     void bury(EioSession& session);
     HttpResponse error_response(lws* wsi, int code, std::string_view message) const;
     void add_cors(lws* wsi, HttpResponse& response) const;
+    bool declared_body_too_big(lws* wsi) const;
     std::string handshake_json(const EioSession& session) const;
 
     uv_loop_t* loop_;

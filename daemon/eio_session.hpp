@@ -42,6 +42,11 @@ struct EioSession {
     std::string rx;  // a WebSocket message arriving in fragments
     std::string post_body;
 
+    // Messages it may still send now (a token bucket refilled at
+    // max_messages_per_s, holding at most twice that), and when it was filled.
+    double message_budget = -1.0;  // -1: not started
+    std::uint64_t budget_at_ms = 0;
+
     UvTimer heartbeat;  // next ping, or the deadline for its pong
     bool awaiting_pong = false;
 

@@ -76,12 +76,16 @@ int EioServer::on_ws_established(lws* wsi, WsiState& state) {
 int EioServer::on_ws_receive(lws* wsi, WsiState& state, std::string_view data) {
     EioSession* session = state.session;
     if (session == nullptr) return -1;
-    if (session->rx.size() + data.size() > options_.max_payload) {
+    // The frame header declares the whole frame's length: a message that will
+    // not fit is refused at its first bytes, before the rest is awaited.
+    if (session->rx.size() + data.size() + lws_remaining_packet_payload(wsi) >
+        options_.max_payload) {
+        protocol_error(*session, "WebSocket message over max payload");
+        // After closing the session, which sets the normal close code.
         static constexpr char kReason[] = "message too big";
         lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                          reinterpret_cast<unsigned char*>(const_cast<char*>(kReason)),
                          sizeof kReason - 1);
-        protocol_error(*session, "WebSocket message over max payload");
         return -1;
     }
     session->rx.append(data);

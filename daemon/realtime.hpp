@@ -1,8 +1,9 @@
 // Starting a real-time thread, and locking memory for it.
 //
-// The thread gets a small fixed stack (so locking memory does not pin
-// megabytes of unused stack) and SCHED_FIFO when a priority is asked for and
-// the system allows it; when it does not, the thread runs at normal priority
+// The thread gets a small fixed stack of its own, mapped and locked into
+// memory before the thread starts (mlockall(MCL_CURRENT) cannot cover a stack
+// mapped later, and its first page faults would come on the real-time path),
+// and SCHED_FIFO when a priority is asked for and the system allows it; when it does not, the thread runs at normal priority
 // and the caller learns why, to say so once. Thread: created and joined by
 // one thread (the loop).
 #pragma once
@@ -41,9 +42,20 @@ class RealtimeThread {
     struct State {
         std::function<void()> body;
     };
+    // The thread's stack: mapped, and locked when memory locking is available.
+    struct Stack {
+        void* base = nullptr;
+        std::size_t bytes = 0;
+        Stack() = default;
+        explicit Stack(std::size_t size);
+        ~Stack();
+        Stack(const Stack&) = delete;
+        Stack& operator=(const Stack&) = delete;
+    };
     static void* entry(void* state);
 
     std::unique_ptr<State> state_;
+    std::unique_ptr<Stack> stack_;  // outlives the thread: freed after the join
     pthread_t thread_{};
     bool realtime_ = false;
     std::string refused_;
@@ -60,9 +72,14 @@ constexpr bool memory_locking_available() {
 }
 
 // Locks the pages mapped now into memory (mlockall(MCL_CURRENT)), so the audio
-// thread's buffers and stack never page-fault. Future allocations are not
-// locked: MCL_FUTURE would make the daemon's later allocations fail once
-// RLIMIT_MEMLOCK is reached. Returns why it did not lock (empty on success).
+// thread's rings never page-fault; call it before the thread starts. Future
+// allocations are not locked: MCL_FUTURE would make the daemon's later
+// allocations fail once RLIMIT_MEMLOCK is reached. Returns why it did not
+// lock (empty on success).
 std::string lock_memory();
+
+// Locks one buffer allocated later for a real-time thread (a reopened
+// device's buffers). Best effort, like lock_memory(); false when refused.
+bool lock_buffer(const void* data, std::size_t bytes);
 
 }  // namespace clubvoice

@@ -1,6 +1,7 @@
 #include "room_namespace.hpp"
 
 #include "log.hpp"
+#include "room_events.hpp"
 #include "version.hpp"
 
 namespace clubvoice {
@@ -20,13 +21,25 @@ RoomNamespace::RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& c
       room_level_(std::move(room_level)) {
     server_.add_namespace(
         "/", SioNamespaceHandlers{
-                 nullptr,  // everyone may listen; tokens arrive with access control
+                 [this](nlohmann::json& auth) { return authorize(auth); },
                  [this](SioSocket& s) { on_connect(s); },
                  [this](SioSocket& s, std::string_view e, nlohmann::json& a, const SioAck& ack) {
                      on_event(s, e, a, ack);
                  },
                  [this](SioSocket& s, std::string_view r) { on_disconnect(s, r); },
              });
+}
+
+std::optional<nlohmann::json> RoomNamespace::authorize(nlohmann::json& auth) {
+    // Everyone may listen; tokens decide roles once access control exists.
+    room::Checked<room::ConnectAuth> checked = room::check_connect_auth(auth);
+    if (!checked.ok()) {
+        ++counters_.invalid_auth;
+        log::info("connect refused: {}", checked.problem);
+        return nlohmann::json{{"message", checked.problem}};
+    }
+    auth = checked.value->to_json();
+    return std::nullopt;
 }
 
 nlohmann::json RoomNamespace::config_json() const {
@@ -49,25 +62,48 @@ void RoomNamespace::on_connect(SioSocket& socket) {
     clients_changed();
 }
 
+// The room's events. Each is checked against its shape (room_events.hpp)
+// before its handler runs; the answer to a wrong shape is refuse()'s.
 void RoomNamespace::on_event(SioSocket& socket, std::string_view event, nlohmann::json& args,
                              const SioAck& ack) {
     if (event == "mic") {
-        talk_.on_mic(socket, args);  // may close the socket: nothing may follow
-        return;
-    }
-    if (event == "talk") {
-        talk_.on_talk(socket, args, ack);
-        return;
-    }
-    if (event == "levels") {
-        subscribe_levels(socket, args);
-        return;
-    }
-    if (event == "get_config") {
+        const auto mic = room::check_mic(args);
+        if (!mic.ok()) return refuse(socket, event, mic.problem, nullptr);
+        talk_.on_mic(socket, *mic.value);  // may close the socket: nothing may follow
+    } else if (event == "talk") {
+        const auto talk = room::check_talk(args);
+        if (!talk.ok()) return refuse(socket, event, talk.problem, ack);
+        talk_.on_talk(socket, talk.value->on, ack);
+    } else if (event == "levels") {
+        const auto levels = room::check_levels(args);
+        if (!levels.ok()) return refuse(socket, event, levels.problem, nullptr);
+        subscribe_levels(socket, levels.value->on);
+    } else if (event == "get_config") {
+        const auto request = room::check_get_config(args);
+        if (!request.ok()) return refuse(socket, event, request.problem, ack);
         if (ack) ack(nlohmann::json::array({config_json()}));
+    } else {
+        // Newer clients may send events this server does not know yet.
+        ++counters_.unknown_events;
+        log::debug("client {}: unknown event ignored", socket.id());
+    }
+}
+
+void RoomNamespace::refuse(SioSocket& socket, std::string_view event, std::string_view problem,
+                           const SioAck& ack) {
+    ++counters_.invalid_events;
+    if (ack) {
+        // The event answers through an ack: the answer says what was wrong.
+        log::info("client {} ({}): {}", socket.id(), socket.peer(), problem);
+        nlohmann::json answer = {{"error", problem}};
+        if (event == "talk") {
+            answer.update({{"granted", false}, {"holder", nullptr}, {"reason", problem}});
+        }
+        ack(nlohmann::json::array({std::move(answer)}));
         return;
     }
-    log::debug("client {}: unknown event \"{}\" ignored", socket.id(), event);
+    log::warning("client {} ({}): closed: {}", socket.id(), socket.peer(), problem);
+    server_.engine().close(socket.session(), "invalid event");  // last use of `socket`
 }
 
 void RoomNamespace::on_disconnect(SioSocket& socket, std::string_view reason) {
@@ -101,8 +137,7 @@ void RoomNamespace::config_changed() {
                                                 nlohmann::json::array({"config", config_json()})}));
 }
 
-void RoomNamespace::subscribe_levels(SioSocket& socket, const nlohmann::json& args) {
-    const bool on = !args.empty() && args[0].is_object() && args[0].value("on", false);
+void RoomNamespace::subscribe_levels(SioSocket& socket, bool on) {
     if (on) {
         socket.join(kLevelsRoom);
         levels_subscribers_.insert(socket.id());

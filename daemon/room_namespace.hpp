@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -29,14 +31,26 @@ class RoomNamespace {
     // Tells every client the configuration changed (after a reload).
     void config_changed();
 
+    struct Counters {
+        std::uint64_t invalid_events = 0;  // wrong-shaped events (acked with an error, or closed)
+        std::uint64_t unknown_events = 0;  // events of names this server does not know
+        std::uint64_t invalid_auth = 0;    // CONNECTs refused for their auth payload
+    };
+    const Counters& counters() const { return counters_; }
+
   private:
+    std::optional<nlohmann::json> authorize(nlohmann::json& auth);
     void on_connect(SioSocket& socket);
     void on_event(SioSocket& socket, std::string_view event, nlohmann::json& args,
                   const SioAck& ack);
+    // A wrong shape: an ack {error} when the event has one and the client
+    // asked for it; otherwise the session is closed.
+    void refuse(SioSocket& socket, std::string_view event, std::string_view problem,
+                const SioAck& ack);
     void on_disconnect(SioSocket& socket, std::string_view reason);
     void clients_changed();
     void broadcast_clients();
-    void subscribe_levels(SioSocket& socket, const nlohmann::json& args);
+    void subscribe_levels(SioSocket& socket, bool on);
     void broadcast_levels();
 
     uv_loop_t* loop_;
@@ -47,6 +61,7 @@ class RoomNamespace {
     UvTimer clients_timer_;                     // pending `clients` broadcast
     UvTimer levels_timer_;                      // runs while someone subscribed to `levels`
     std::set<std::string> levels_subscribers_;  // socket ids
+    Counters counters_;
 };
 
 }  // namespace clubvoice

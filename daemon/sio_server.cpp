@@ -1,8 +1,11 @@
 #include "sio_server.hpp"
 
+#include "internal_errors.hpp"
 #include "log.hpp"
 #include "protocol_error.hpp"
 #include "random_id.hpp"
+
+#include <fmt/format.h>
 
 #include <vector>
 
@@ -134,6 +137,16 @@ void SioServer::on_message(EioSession& session, const eio::Packet& packet) {
     }
 }
 
+template <typename Fn>
+void SioServer::guarded(EioSession& session, Fn&& fn) {
+    try {
+        fn();
+    } catch (...) {
+        report_current_exception(fmt::format("session {} ({})", session.sid, session.peer));
+        engine_.close(session, "internal error");
+    }
+}
+
 void SioServer::handle(Client& client, sio::Packet& packet) {
     using sio::PacketType;
     if (packet.type == PacketType::connect) {
@@ -147,7 +160,9 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
         return;
     }
     SioSocket& socket = *it->second;
+    EioSession& session = *client.session;
     run_connect_handler(socket);  // a client that talks at once is connected first
+    if (session.closed) return;   // the handler ended it: `client` and `socket` are gone
     switch (packet.type) {
         case PacketType::disconnect:
             remove_socket(client, packet.nsp, "client namespace disconnect");
@@ -158,8 +173,9 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
             if (!handlers.on_event) break;
             std::string event(sio::event_name(packet));
             nlohmann::json args = nlohmann::json::array();
-            for (std::size_t i = 1; i < packet.data.size(); ++i)
+            for (std::size_t i = 1; i < packet.data.size(); ++i) {
                 args.push_back(std::move(packet.data[i]));
+            }
             SioAck ack;
             if (packet.id) {
                 ack = [this, session = client.session, nsp = packet.nsp,
@@ -168,7 +184,7 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
                     send_to(*session, sio::Packet{sio::PacketType::ack, nsp, id, std::move(reply)});
                 };
             }
-            handlers.on_event(socket, event, args, ack);
+            guarded(*client.session, [&] { handlers.on_event(socket, event, args, ack); });
             break;
         }
         case PacketType::ack:
@@ -191,7 +207,7 @@ void SioServer::connect(Client& client, const sio::Packet& packet) {
         return;
     }
     if (client.sockets.contains(packet.nsp)) return;  // already connected: nothing to do
-    nlohmann::json auth = packet.data.is_object() ? packet.data : nlohmann::json::object();
+    nlohmann::json auth = packet.data;
     if (ns->second.handlers.authorize) {
         if (auto refusal = ns->second.handlers.authorize(auth)) {
             send_to(*client.session, sio::Packet{sio::PacketType::connect_error, packet.nsp,
@@ -199,6 +215,7 @@ void SioServer::connect(Client& client, const sio::Packet& packet) {
             return;
         }
     }
+    if (!auth.is_object()) auth = nlohmann::json::object();
     auto owned = std::make_unique<SioSocket>(*this, *client.session, packet.nsp, std::move(auth));
     SioSocket& socket = *owned;
     client.sockets.emplace(packet.nsp, std::move(owned));
@@ -217,9 +234,11 @@ void SioServer::run_connect_handler(SioSocket& socket) {
     socket.connect_handler_.close();
     socket.connect_handled_ = true;
     const auto& handlers = namespaces_.at(socket.nsp()).handlers;
-    if (handlers.on_connect) handlers.on_connect(socket);
+    if (handlers.on_connect) guarded(socket.session(), [&] { handlers.on_connect(socket); });
 }
 
+// `nsp` by value: callers pass the map key or the socket's own name, both freed here.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 void SioServer::remove_socket(Client& client, std::string nsp, std::string_view reason) {
     auto it = client.sockets.find(nsp);
     if (it == client.sockets.end()) return;
@@ -229,7 +248,10 @@ void SioServer::remove_socket(Client& client, std::string nsp, std::string_view 
     for (const auto& room : std::set<std::string>(socket->rooms_)) socket->leave(room);
     ns.sockets.erase(socket.get());
     if (socket->connect_handled_ && ns.handlers.on_disconnect) {
-        ns.handlers.on_disconnect(*socket, reason);
+        // Each socket's handler runs on its own: one that throws must not
+        // leave the session's other sockets registered.
+        run_guarded(fmt::format("session {} ({})", client.session->sid, client.session->peer),
+                    [&] { ns.handlers.on_disconnect(*socket, reason); });
     }
 }
 

@@ -59,8 +59,10 @@ class SioSocket {
 using SioAck = std::function<void(nlohmann::json args)>;
 
 struct SioNamespaceHandlers {
-    // Decides on a CONNECT: nullopt admits, a value refuses with that CONNECT_ERROR data.
-    std::function<std::optional<nlohmann::json>(const nlohmann::json& auth)> authorize;
+    // Decides on a CONNECT from its auth payload as sent (null when absent):
+    // nullopt admits, a value refuses with that CONNECT_ERROR data. It may
+    // rewrite `auth` to the form the socket keeps (checked and cleaned).
+    std::function<std::optional<nlohmann::json>(nlohmann::json& auth)> authorize;
     std::function<void(SioSocket&)> on_connect;  // after the CONNECT reply went out
     std::function<void(SioSocket&, std::string_view event, nlohmann::json& args, const SioAck&)>
         on_event;
@@ -114,6 +116,10 @@ class SioServer : private EioHandler {
     void on_close(EioSession& session, std::string_view reason) override;
 
     void handle(Client& client, sio::Packet& packet);
+    // Runs a namespace handler for one session: an exception is counted as an
+    // internal error and closes that session only.
+    template <typename Fn>
+    void guarded(EioSession& session, Fn&& fn);
     void connect(Client& client, const sio::Packet& packet);
     void run_connect_handler(SioSocket& socket);
     void remove_socket(Client& client, std::string nsp,

@@ -19,8 +19,10 @@ nlohmann::json ms_or_null(double ms) {
 }  // namespace
 
 nlohmann::json TalkService::status_json() const {
+    auto lock = mixer_.lock();
+    const TalkMixer::Figures mixer = mixer_.figures();
     nlohmann::json talkers = nlohmann::json::array();
-    for (const auto& [id, t] : talkers_) {
+    for (const auto& [id, t] : mixer_.talkers()) {
         talkers.push_back({{"id", id},
                            {"name", t->who().name},
                            {"playing", t->jitter().playing()},
@@ -29,16 +31,19 @@ nlohmann::json TalkService::status_json() const {
                            {"jitter_depth_ms", t->jitter().depth_ms()}});
     }
     const TalkerId* holder = floor_.holder();
-    const JitterCounters j = jitter_totals(counters_.jitter, talkers_);
+    const JitterCounters j = jitter_totals(counters_.jitter, mixer_.talkers());
     return {
         {"mode", to_string(floor_.mode())},
+        // The talk.* settings in force (a reload changes them).
+        {"max_talkers", config_.talk.max_talkers},
+        {"mute_floor_holder", config_.talk.mute_floor_holder},
+        {"jitter_target_ms", config_.talk.jitter_target_ms},
         {"talkers", std::move(talkers)},
         {"floor", holder ? to_json(*holder) : nlohmann::json()},
         {"mic_packets", counters_.mic_packets},
         {"mic_refused", counters_.mic_refused},
         {"mic_dropped", counters_.mic_dropped},
         {"mic_over_budget", counters_.over_budget},
-        {"invalid_disconnects", counters_.invalid},
         {"flood_disconnects", counters_.floods},
         {"floor_timeouts", counters_.floor_timeouts},
         {"jitter",
@@ -54,12 +59,18 @@ nlohmann::json TalkService::status_json() const {
           {"decode_errors", j.decode_errors},
           {"streams", j.streams}}},
         {"mic_to_ring_ms",
-         {{"last", ms_or_null(mic_to_ring_.last_ms)},
-          {"avg", ms_or_null(mic_to_ring_.avg_ms)},
-          {"max", ms_or_null(mic_to_ring_.max_ms)}}},
-        {"ring_drops", counters_.ring_drops},
-        {"limiter_reduction_db", limiter_.gain_reduction_db()},
-        {"room_ducked", loud_},
+         {{"last", ms_or_null(mixer.mic_to_ring_last_ms)},
+          {"avg", ms_or_null(mixer.mic_to_ring_avg_ms)},
+          {"max", ms_or_null(mixer.mic_to_ring_max_ms)}}},
+        {"ring_drops", mixer.ring_drops},
+        {"limiter_reduction_db", mixer.limiter_reduction_db},
+        {"room_ducked", mixer_.loud()},
+        {"mixer",
+         {{"realtime", mixer_.thread().realtime()},
+          {"ticks", mixer.ticks},
+          {"busy_skips", mixer.busy_skips},
+          {"late_ticks", mixer.late_ticks},
+          {"longest_tick_ms", static_cast<double>(mixer.longest_tick_ns) / 1e6}}},
     };
 }
 
@@ -71,9 +82,12 @@ void TalkService::append_metrics(std::string& out) const {
     auto gauge = [&out](std::string_view name, std::string_view help, double v) {
         append_metric(out, name, MetricType::gauge, help, v);
     };
-    const JitterCounters j = jitter_totals(counters_.jitter, talkers_);
+    auto lock = mixer_.lock();
+    const auto& talkers = mixer_.talkers();
+    const TalkMixer::Figures mixer = mixer_.figures();
+    const JitterCounters j = jitter_totals(counters_.jitter, talkers);
     int depth = 0;
-    for (const auto& [id, t] : talkers_) depth = std::max(depth, t->jitter().depth_ms());
+    for (const auto& [id, t] : talkers) depth = std::max(depth, t->jitter().depth_ms());
     gauge("clubvoice_talkers", "Clients whose voice is played into the room.",
           n(floor_.talkers().size()));
     gauge("clubvoice_floor_held", "1 while a half-mode floor holder talks.",
@@ -81,7 +95,14 @@ void TalkService::append_metrics(std::string& out) const {
     gauge("clubvoice_jitter_depth_ms", "Deepest talker jitter buffer now, in ms.", n(depth));
     gauge("clubvoice_mic_to_ring_ms",
           "Delay from a mic packet's arrival to its samples entering the playback ring (last).",
-          mic_to_ring_.last_ms < 0 ? 0.0 : mic_to_ring_.last_ms);
+          mixer.mic_to_ring_last_ms < 0 ? 0.0 : mixer.mic_to_ring_last_ms);
+    counter("clubvoice_talk_ring_drops_total",
+            "Mixed talker samples the playback ring had no room for.", n(mixer.ring_drops));
+    counter("clubvoice_talk_mixer_busy_skips_total",
+            "Mixer ticks skipped because the loop held the talkers (the next tick catches up).",
+            n(mixer.busy_skips));
+    counter("clubvoice_talk_mixer_late_ticks_total", "Mixer ticks that woke more than a tick late.",
+            n(mixer.late_ticks));
     counter("clubvoice_mic_packets_total", "Mic packets taken into a jitter buffer.",
             n(counters_.mic_packets));
     counter("clubvoice_mic_refused_total",
@@ -101,8 +122,8 @@ void TalkService::append_metrics(std::string& out) const {
     counter("clubvoice_mic_overflow_dropped_total",
             "Mic frames dropped to keep a talker's delay within talk.jitter_max_ms.",
             n(j.overflow_dropped));
-    counter("clubvoice_talk_disconnects_total", "Clients closed for bad or flooding mic packets.",
-            n(counters_.invalid + counters_.floods));
+    counter("clubvoice_talk_disconnects_total",
+            "Clients closed for sending mic audio faster than real time.", n(counters_.floods));
     counter("clubvoice_floor_timeouts_total", "Floor holders released for silence.",
             n(counters_.floor_timeouts));
 }

@@ -6,6 +6,8 @@
 // (Daemon::run does, in the foreign-loop teardown order).
 #pragma once
 
+#include "internal_errors.hpp"
+
 #include <uv.h>
 
 #include <functional>
@@ -49,6 +51,8 @@ class UvHandle {
     using Callback = std::function<void()>;
 
     UvHandle() = default;
+    // cb is moved below; clang-tidy 14 misses moves into a dependent member.
+    // NOLINTNEXTLINE(performance-unnecessary-value-param)
     explicit UvHandle(Callback cb) : state_(std::make_unique<State>()) {
         state_->callback = std::move(cb);
         state_->handle.data = state_.get();
@@ -66,10 +70,12 @@ class UvHandle {
     H* get() { return &state_->handle; }
     explicit operator bool() const { return state_ != nullptr; }
 
-    // The C callback libuv calls; forwards to the stored std::function.
+    // The C callback libuv calls; forwards to the stored std::function. No
+    // exception may unwind into libuv: one is reported and swallowed here
+    // (handlers that own a session close it themselves before this).
     template <typename... Ignored>
-    static void trampoline(H* handle, Ignored...) {
-        static_cast<State*>(handle->data)->callback();
+    static void trampoline(H* handle, Ignored...) noexcept {
+        run_guarded("a libuv callback", static_cast<State*>(handle->data)->callback);
     }
 
     // Starts closing: the memory is freed by the close callback, or right away

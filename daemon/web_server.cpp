@@ -2,6 +2,7 @@
 
 #include "lws_request.hpp"
 
+#include "internal_errors.hpp"
 #include "log.hpp"
 
 #include <fmt/format.h>
@@ -24,7 +25,7 @@ namespace {
 // reported as one line of ours, not as lws's several.
 std::vector<std::pair<log::Level, std::string>>* held_lines = nullptr;
 
-void lws_log_to_ours(int level, const char* line) {
+void forward_lws_line(int level, const char* line) {
     std::string_view text(line);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     log::Level ours = level == LLL_ERR    ? log::Level::error
@@ -35,6 +36,10 @@ void lws_log_to_ours(int level, const char* line) {
     } else {
         log::at(ours, "lws: {}", text);
     }
+}
+
+void lws_log_to_ours(int level, const char* line) noexcept {
+    run_guarded("the libwebsockets log callback", [&] { forward_lws_line(level, line); });
 }
 
 // Why binding host:port fails, found by trying it the way lws does.
@@ -158,7 +163,33 @@ EioServer* WebServer::engine_for(std::string_view path) const {
     return nullptr;
 }
 
-int WebServer::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+int WebServer::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                        size_t len) noexcept {
+    try {
+        return dispatch(wsi, reason, user, in, len);
+    } catch (...) {
+        on_callback_error(reason, static_cast<WsiState*>(user));
+        return -1;  // lws closes this connection
+    }
+}
+
+void WebServer::on_callback_error(lws_callback_reasons reason, WsiState* state) noexcept {
+    EioSession* session = state != nullptr ? state->session : nullptr;
+    try {
+        report_current_exception(
+            session != nullptr
+                ? fmt::format("session {} ({}), lws reason {}", session->sid, session->peer,
+                              static_cast<int>(reason))
+                : fmt::format("an HTTP connection, lws reason {}", static_cast<int>(reason)));
+        if (session != nullptr && state->server != nullptr) {
+            state->server->close(*session, "internal error");
+        }
+    } catch (...) {
+        report_internal_error("closing a session after an internal error", "failed");
+    }
+}
+
+int WebServer::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     auto* self = static_cast<WebServer*>(lws_context_user(lws_get_context(wsi)));
     auto* state = static_cast<WsiState*>(user);
     EioServer* engine = state != nullptr ? state->server : nullptr;

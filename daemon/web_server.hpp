@@ -36,9 +36,14 @@ class WebServer {
     void begin_shutdown();
 
     // The lws protocol callback (public so the protocol table can name it).
-    static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+    // Nothing escapes it: an exception closes the connection (and its
+    // Engine.IO session) and is counted as an internal error.
+    static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                        size_t len) noexcept;
 
   private:
+    static int dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+    static void on_callback_error(lws_callback_reasons reason, WsiState* state) noexcept;
     EioServer* engine_for(std::string_view path) const;
     int on_http(lws* wsi, WsiState* state, std::string_view path);
     int on_confirm_upgrade(lws* wsi);

@@ -1,16 +1,22 @@
-"""Talk-path latency: how long after a talker's first `mic` packet its sound
-reaches the playback device, at the default settings and at the low-latency
-ones. A python3-socketio client takes the floor and sends 1 s of a 1 kHz tone
-in real time (tests/tools/opus_packets); the ALSA `file` playback device
-writes what is played, and the tone's onset in that file, plus the device
-buffer (audio.buffer_ms) that is written ahead of the clock, is the delay.
-Also prints the daemon's own figure: mic packet arrival to playback ring.
-Prints a table; not a test.
+"""Talk-path latency with an audience: how long after a talker sends a burst
+of tone its sound reaches the playback device, and how much of it goes
+missing, with 0, 1,000 and 2,000 listeners taking every frame
+(tests/bench/fanout-loadgen), at the default settings and at the low-latency
+ones, side by side in one run.
 
-  /usr/bin/python3 tests/bench/talk_latency.py [--build build] [--runs 3]"""
+A python3-socketio client takes the floor and sends 8 s of a 1 kHz tone in
+bursts (200 ms on, 100 ms off; tests/tools/opus_packets) in real time. The
+ALSA `file` playback device writes what is played; each burst's onset there,
+plus the device buffer (audio.buffer_ms) written ahead of the clock, minus
+when the burst was sent, is one latency sample. A gap is a 5 ms block inside
+a burst under 5 % of the tone's level. Prints a table; not a test.
+
+  /usr/bin/python3 tests/bench/talk_latency.py [--build build] [--listeners 0,1000,2000]"""
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -21,50 +27,91 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 SETTINGS = {  # name: (config lines, audio.buffer_ms)
-    "default (20 ms frames, 10 ms period, 40 ms buffer, jitter 40 ms)": ("", 40),
-    "low latency (10 ms frames, 5 ms period, 20 ms buffer, jitter 20 ms)": (
+    "default": ("", 40),
+    "low latency": (
         "  frame_ms: 10\n  period_ms: 5\n  buffer_ms: 20\ntalk: {jitter_target_ms: 20}\n", 20),
 }
+BURST_MS, CYCLE_MS = 200, 300
+SECONDS = 8.0
+AMPLITUDE = 0.3
 
 
-def measure(harness, talk, extra, buffer_ms):
+def analyse(x, sent_at_sample, buffer_ms):
+    """Latency of each burst (ms) and gap ms inside bursts."""
+    blocks = x[:len(x) // 240 * 240].reshape(-1, 240)  # 5 ms
+    loud = np.sqrt((blocks ** 2).mean(axis=1)) > 0.05 * AMPLITUDE / np.sqrt(2)
+    latencies, gaps = [], 0
+    for k in range(int(SECONDS * 1000) // CYCLE_MS):
+        expected = (sent_at_sample // 240) + k * CYCLE_MS // 5
+        # The first rise from quiet to loud within 300 ms of the send (the
+        # previous burst's tail may still be playing at its start).
+        window = loud[expected:expected + 60]
+        before = loud[expected - 1:expected + 59] if expected > 0 else np.r_[False, window[:-1]]
+        hits = np.nonzero(window & ~before)[0]
+        if len(hits) == 0:
+            gaps += BURST_MS
+            continue
+        onset = hits[0]
+        latencies.append(onset * 5 + buffer_ms)
+        body = loud[expected + onset + 2:expected + onset + BURST_MS // 5 - 2]
+        gaps += int((~body).sum()) * 5
+    return latencies, gaps
+
+
+def measure(harness, talk, build, extra, buffer_ms, listeners):
     d = harness.Daemon()
+    gen = None
     try:
-        d.write_config(d.default_config(extra=extra))
+        d.write_config(d.default_config(log_level="warning", extra="  mode: full\n" + extra))
         d.start()
         harness.wait_until(lambda: os.path.exists(d.playback_path)
                            and os.path.getsize(d.playback_path) > 20000, 5)
+        if listeners:
+            gen = subprocess.Popen([os.path.join(build, "tests", "fanout-loadgen"), "--port",
+                                    str(d.port), "--clients", str(listeners)],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            gen.stdout.readline()
+            time.sleep(2.0)
         c = talk.Client(d.port)
         c.talk(True)
-        packets = talk.tone_packets(1000, 1.0)
+        packets = talk.tone_packets(1000, SECONDS, AMPLITUDE, bursts=True)
         start = os.path.getsize(d.playback_path) // 2
         c.send(packets)
-        time.sleep(0.3)
+        time.sleep(0.5)
         c.close()
         x = np.fromfile(d.playback_path, dtype="<i2")[start:] / 32768.0
-        blocks = x[:len(x) // 240 * 240].reshape(-1, 240)  # 5 ms
-        onset_ms = np.nonzero(np.sqrt((blocks ** 2).mean(axis=1)) > 0.05)[0][0] * 5
-        ring = d.get_json("/status")[1]["talk"]["mic_to_ring_ms"]["avg"]
-        return onset_ms + buffer_ms, ring
+        latencies, gaps = analyse(x, 0, buffer_ms)
+        status = d.get_json("/status")[1]
+        return latencies, gaps, status
     finally:
+        if gen is not None:
+            gen.kill()
+            gen.wait()
         d.close()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--listeners", default="0,1000,2000")
     args = ap.parse_args()
     os.environ.setdefault("CLUBVOICED", os.path.join(args.build, "daemon", "clubvoiced"))
     os.environ.setdefault("OPUS_PACKETS", os.path.join(args.build, "tests", "opus-packets"))
     import harness
     import test_talk as talk
-    print(f"{'settings':70} {'to device ms':>14} {'mic->ring ms':>13}")
+    with open("/proc/loadavg") as f:
+        print("load average before:", " ".join(f.read().split()[:3]))
+    print(f"{'settings':12} {'listeners':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+          f"{'gaps ms':>8} {'talk_gaps':>9} {'loop max ms':>11}")
     for name, (extra, buffer_ms) in SETTINGS.items():
-        runs = [measure(harness, talk, extra, buffer_ms) for _ in range(args.runs)]
-        device = " / ".join(f"{r[0]:.0f}" for r in runs)
-        ring = sum(r[1] for r in runs) / len(runs)
-        print(f"{name:70} {device:>14} {ring:13.1f}")
+        for n in [int(v) for v in args.listeners.split(",")]:
+            lat, gaps, status = measure(harness, talk, args.build, extra, buffer_ms, n)
+            p50, p99 = np.percentile(lat, [50, 99]) if lat else (float("nan"),) * 2
+            print(f"{name:12} {n:9d} {p50:7.0f} {p99:7.0f} {max(lat or [0]):7.0f} {gaps:8d} "
+                  f"{status['audio']['playback']['talk_gaps_total']:9d} "
+                  f"{status['loop']['longest_pass_ms']:11.1f}")
+            sys.stdout.flush()
+    print(json.dumps({"note": "latency = burst onset in the playback file + audio.buffer_ms"}))
 
 
 if __name__ == "__main__":

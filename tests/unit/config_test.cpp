@@ -192,6 +192,20 @@ TEST(Config, ShowRoundTripsThroughParse) {
     }
 }
 
+TEST(Config, MessagesStayOneLineWhateverTheFileHolds) {
+    // A quoted key or value may hold a line break: the message shows it escaped.
+    try {
+        load_config_text("audio:\n  mode: \"lo\\nud\"\n", "x.yaml");
+        FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("lo\\nud"), std::string::npos) << e.what();
+    }
+    LoadedConfig loaded = load_config_text("\"a\\nb\": 1\n", "x.yaml");
+    ASSERT_EQ(loaded.warnings.size(), 1U);
+    EXPECT_EQ(loaded.warnings[0].find('\n'), std::string::npos) << loaded.warnings[0];
+}
+
 TEST(Config, RestartOnlyKeysLiveUnderServer) {
     // Daemon::reload keeps the whole server section when it refuses such a change.
     for (const auto& key : config_keys()) {

@@ -177,17 +177,5 @@ TEST(SocketIoPacket, EventName) {
     EXPECT_EQ(event_name({PacketType::connect, "/", std::nullopt, nullptr}), "");
 }
 
-TEST(SocketIoPacket, Utf8Validation) {
-    EXPECT_TRUE(is_valid_utf8(""));
-    EXPECT_TRUE(
-        is_valid_utf8("a\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf"));
-    for (std::string_view bad :
-         {"\x80"sv, "\xc0\x80"sv, "\xc1\xbf"sv, "\xe0\x9f\xbf"sv, "\xed\xa0\x80"sv,
-          "\xf0\x8f\xbf\xbf"sv, "\xf4\x90\x80\x80"sv, "\xf5\x80\x80\x80"sv, "\xff"sv, "\xc2"sv,
-          "\xe2\x82"sv, "\xe2\x28\xa1"sv}) {
-        EXPECT_FALSE(is_valid_utf8(bad)) << testing::PrintToString(std::string(bad));
-    }
-}
-
 }  // namespace
 }  // namespace clubvoice::sio

@@ -20,6 +20,8 @@ class StaticFiles : public ::testing::Test {
         std::ofstream(base_ / "root/sub/index.html") << "x";
         std::ofstream(base_ / "secret.txt") << "x";
         fs::create_symlink(base_ / "secret.txt", base_ / "root/link.txt");
+        fs::create_directories(base_ / "root/trap");
+        fs::create_symlink(base_ / "secret.txt", base_ / "root/trap/index.html");
     }
     void TearDown() override { fs::remove_all(base_); }
     fs::path root() const { return base_ / "root"; }
@@ -37,7 +39,9 @@ TEST_F(StaticFiles, RefusesEverythingOutsideTheRoot) {
     EXPECT_EQ(resolve_static_file(root(), "/../secret.txt"), std::nullopt);
     EXPECT_EQ(resolve_static_file(root(), "/sub/../../secret.txt"), std::nullopt);
     EXPECT_EQ(resolve_static_file(root(), "/link.txt"), std::nullopt);  // symlink out
-    EXPECT_EQ(resolve_static_file(root(), "app.js"), std::nullopt);     // not absolute
+    EXPECT_EQ(resolve_static_file(root(), "/trap/"), std::nullopt);     // index symlinked out
+    EXPECT_EQ(resolve_static_file(root(), "/trap"), std::nullopt);
+    EXPECT_EQ(resolve_static_file(root(), "app.js"), std::nullopt);  // not absolute
     EXPECT_EQ(resolve_static_file(root(), std::string_view("/app.js\0x", 9)), std::nullopt);
     EXPECT_EQ(resolve_static_file(root(), "/missing.js"), std::nullopt);
     EXPECT_EQ(resolve_static_file(root(), ""), std::nullopt);

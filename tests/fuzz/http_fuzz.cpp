@@ -1,0 +1,108 @@
+// libFuzzer target for the HTTP request handling the daemon does itself (the
+// rest is libwebsockets'): mapping a request path to a file under the web
+// root, and the CORS Origin allow-list.
+//
+// Input: the whole input is a request path; split at '\n', its first line
+// is an Origin and the other lines are the allow-list.
+#include "cors.hpp"
+#include "static_files.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace clubvoice;
+
+void require(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "http_fuzz: invariant broken: %s\n", what);
+    std::abort();
+}
+
+void write_file(const fs::path& path) {
+    std::ofstream(path) << path.filename().string() << '\n';
+}
+
+// A small web root with the cases that matter: nested directories, a
+// directory without an index, symlinks inside and out of the root, and a
+// directory whose index.html is a symlink out of it. Created once in a
+// temporary directory, removed when the process exits.
+struct WebRoot {
+    fs::path base;
+    fs::path root;
+    ~WebRoot() {
+        std::error_code ec;
+        fs::remove_all(base, ec);
+    }
+};
+
+WebRoot make_web_root() {
+    std::string dir = (fs::temp_directory_path() / "http_fuzz.XXXXXX").string();
+    require(mkdtemp(dir.data()) != nullptr, "mkdtemp");
+    const fs::path base(dir);
+    const fs::path root = base / "root";
+    fs::create_directories(root / "sub" / "deeper");
+    fs::create_directories(root / "empty");
+    fs::create_directories(root / "trap");
+    write_file(base / "secret.txt");
+    write_file(root / "index.html");
+    write_file(root / "app.js");
+    write_file(root / "sub" / "index.html");
+    write_file(root / "sub" / "style.css");
+    write_file(root / "sub" / "deeper" / "a b.txt");
+    fs::create_symlink("app.js", root / "link-in.js");
+    fs::create_symlink("../secret.txt", root / "link-out.txt");
+    fs::create_directory_symlink("..", root / "dir-out");
+    fs::create_symlink("../../secret.txt", root / "trap" / "index.html");
+    return {base, fs::canonical(root)};
+}
+
+bool inside(const fs::path& root, const fs::path& file) {
+    const auto [root_end, unused] =
+        std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+    return root_end == root.end();
+}
+
+void check_static(const fs::path& root, std::string_view request_path) {
+    const std::optional<fs::path> file = resolve_static_file(root, request_path);
+    if (!file) return;
+    std::error_code ec;
+    require(fs::is_regular_file(*file, ec), "the result is a regular file");
+    const fs::path real = fs::canonical(*file, ec);
+    require(!ec && inside(root, real), "the result lies inside the web root");
+    require(!content_type_for(*file).empty(), "every file has a content type");
+}
+
+void check_cors(std::string_view input) {
+    std::vector<std::string> lines;
+    for (std::size_t at = 0;;) {
+        const std::size_t end = input.find('\n', at);
+        lines.emplace_back(input.substr(at, end - at));
+        if (end == std::string_view::npos) break;
+        at = end + 1;
+    }
+    const std::string origin = lines.front();
+    const std::span<const std::string> allowed(lines.begin() + 1, lines.end());
+    const bool expected = std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
+                          std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+    require(origin_allowed(allowed, origin) == expected, "an origin is allowed when listed");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const WebRoot web = make_web_root();
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    check_static(web.root, input);
+    check_cors(input);
+    return 0;
+}
