@@ -18,8 +18,9 @@ void PassTimer::add(std::int64_t busy_ns, std::int64_t now_ns) {
     busy_ns_total_ += busy_ns;
     max_ns_ = std::max(max_ns_, busy_ns);
     if (now_ns - second_start_ns_ >= 1'000'000'000) {
-        // A new second: the one before it is complete (an idle second reads 0).
-        last_second_max_ns_ = now_ns - second_start_ns_ >= 2'000'000'000 ? 0 : second_max_ns_;
+        // A new second: the one before it is complete. (A pass longer than a
+        // second belongs to the second it ends in, reported when that ends.)
+        last_second_max_ns_ = second_max_ns_;
         second_start_ns_ = now_ns;
         second_max_ns_ = 0;
     }

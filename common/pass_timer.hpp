@@ -27,7 +27,8 @@ class PassTimer {
     double busy_seconds() const { return static_cast<double>(busy_ns_total_) / 1e9; }
     // Passes per bucket, cumulative as Prometheus wants them (the last is +Inf).
     std::array<std::uint64_t, kBounds.size() + 1> cumulative() const;
-    // The longest pass of the last whole second, and of all time, in ms.
+    // The longest pass of the last whole second (of passes ending in it), and
+    // of all time, in ms.
     double longest_last_second_ms() const { return static_cast<double>(last_second_max_ns_) / 1e6; }
     double longest_ms() const { return static_cast<double>(max_ns_) / 1e6; }
 

@@ -3,9 +3,9 @@
 // The thread gets a small fixed stack of its own, mapped and locked into
 // memory before the thread starts (mlockall(MCL_CURRENT) cannot cover a stack
 // mapped later, and its first page faults would come on the real-time path),
-// and SCHED_FIFO when a priority is asked for and the system allows it; when it does not, the thread runs at normal priority
-// and the caller learns why, to say so once. Thread: created and joined by
-// one thread (the loop).
+// and SCHED_FIFO when a priority is asked for and the system allows it; when
+// it does not, the thread runs at normal priority and the caller learns why,
+// to say so once. Thread: created and joined by one thread (the loop).
 #pragma once
 
 #include <pthread.h>

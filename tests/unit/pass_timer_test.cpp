@@ -32,8 +32,10 @@ TEST(PassTimer, LongestOfTheLastWholeSecond) {
     EXPECT_DOUBLE_EQ(t.longest_last_second_ms(), 7.0);
     t.add(1 * kMs, 2'200 * kMs);
     EXPECT_DOUBLE_EQ(t.longest_last_second_ms(), 2.0);
-    t.add(1 * kMs, 9'000 * kMs);  // seconds without passes in between: idle
-    EXPECT_DOUBLE_EQ(t.longest_last_second_ms(), 0.0);
+    t.add(3'000 * kMs, 9'000 * kMs);  // one pass of 3 s: the second it ends in holds it
+    EXPECT_DOUBLE_EQ(t.longest_last_second_ms(), 1.0);
+    t.add(1 * kMs, 10'100 * kMs);
+    EXPECT_DOUBLE_EQ(t.longest_last_second_ms(), 3000.0);
 }
 
 TEST(PassTimer, PrometheusHistogram) {
