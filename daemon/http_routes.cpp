@@ -83,6 +83,11 @@ HttpResponse HttpRoutes::static_file(std::string_view path) const {
     HttpResponse response;
     response.content_type = std::string(content_type_for(*file));
     response.file = file->string();
+    // Cross-origin isolation, so the web client may share memory
+    // (SharedArrayBuffer) between its worker and its audio worklet. Every
+    // file carries it: pages, and the worker scripts that must match them.
+    response.headers = {{"cross-origin-opener-policy", "same-origin"},
+                        {"cross-origin-embedder-policy", "require-corp"}};
     return response;
 }
 

@@ -60,6 +60,9 @@ await esbuild.build({
   },
   outdir: dist,
 });
+// The room worker is a classic script: it loads the WebAssembly decoder
+// with importScripts only when it needs it.
+await esbuild.build({ ...common, format: 'iife', entryPoints: { room_worker: 'sdk/worker/room_worker.js' }, outdir: dist });
 
 for (const dir of ['pages', 'static']) {
   for (const file of await filesUnder(join(root, dir))) await copyFile(file, join(dist, relative(join(root, dir), file)));

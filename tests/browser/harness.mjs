@@ -186,9 +186,10 @@ export async function launchBrowser(args = []) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...args] });
 }
 
-// A page that records console errors and uncaught exceptions in `problems`.
-export async function openPage(browser, url, contextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, ...contextOptions });
+// A page that records console errors and uncaught exceptions in `problems`,
+// in a new context or in `context` when given.
+export async function openPage(browser, url, contextOptions = {}, context = null) {
+  context ??= await browser.newContext({ viewport: { width: 390, height: 844 }, ...contextOptions });
   const page = await context.newPage();
   page.problems = [];
   page.on('console', (msg) => {
@@ -197,6 +198,19 @@ export async function openPage(browser, url, contextOptions = {}) {
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
   await page.goto(url);
   return page;
+}
+
+// Keeps the page's main thread busy, as a heavy site or a slow phone does:
+// a task of taskMs every periodMs, until the page goes.
+export function busyMainThread(page, taskMs = 30, periodMs = 100) {
+  return page.evaluate(([task, period]) => {
+    setInterval(() => {
+      const end = performance.now() + task;
+      while (performance.now() < end) {
+        // spin: nothing else runs on this thread meanwhile
+      }
+    }, period);
+  }, [taskMs, periodMs]);
 }
 
 export function stats(page) {

@@ -1,59 +1,99 @@
 // Capture-to-ear latency of the listen page in Debian's Chromium against
-// clubvoiced on loopback, at the default settings and at the low-latency
-// ones (10 ms frames, 5 ms ALSA period). A benchmark that prints figures,
-// not a test:
-//   CLUBVOICED=build/daemon/clubvoiced node tests/browser/latency_bench.mjs [seconds]
-// Latency = when a sample reaches the speaker (AudioContext output
-// timestamp) minus its capture time `t`; the daemon and the browser share
-// this machine's clock.
-import { launchBrowser, openPage, sleep, startDaemon, stats, waitFor } from './harness.mjs';
+// clubvoiced on loopback: at the default settings and at the low-latency
+// ones (10 ms frames, 5 ms ALSA period), each on a quiet page and on a page
+// whose main thread is busy (a 30 ms task every 100 ms). A benchmark that
+// prints figures, not a test:
+//   CLUBVOICED=build/daemon/clubvoiced node tests/browser/latency_bench.mjs [seconds] [--spin]
+// --spin keeps one core busy with a spinning process meanwhile (other work
+// on the machine). Latency = when a sample reaches the speaker (the
+// AudioContext's output timestamp) minus its capture time `t`; the daemon
+// and the browser share this machine's clock. The device's output latency
+// (AudioContext.outputLatency + baseLatency) is shown apart, and the
+// figures without it. Each row samples the second half of its run; "growth"
+// compares the mean latency of the last quarter with the first.
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { busyMainThread, launchBrowser, openPage, sleep, startDaemon, stats, waitFor } from './harness.mjs';
 
-const seconds = Number(process.argv[2] ?? 20);
+const args = process.argv.slice(2);
+const seconds = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
+const spin = args.includes('--spin');
 const SETTINGS = {
-  default: {},
+  defaults: {},
   'low latency': { frame_ms: 10, period_ms: 5, buffer_ms: 20 },
 };
+const CONDITIONS = { quiet: false, busy: true };
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 };
-const fmt = (v) => v.toFixed(1);
+const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+const f = (v) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(0));
+const load = () => loadavg().map((v) => v.toFixed(2)).join(' ');
 
+async function run(browser, daemon, busy) {
+  const page = await openPage(browser, daemon.url);
+  try {
+    await waitFor('live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
+    await page.click('#listen');
+    if (busy) await busyMainThread(page, 30, 100);
+    await sleep((seconds / 2) * 1000); // the jitter buffer settles
+    const first = await stats(page);
+    const samples = [];
+    const end = Date.now() + (seconds / 2) * 1000;
+    while (Date.now() < end) {
+      samples.push(await stats(page));
+      await sleep(250);
+    }
+    const last = samples[samples.length - 1];
+    const device = last.outputLatencyMs ?? 0;
+    const lat = samples.map((s) => s.latencyMs).filter((v) => v > 0);
+    const quarter = Math.max(1, Math.floor(lat.length / 4));
+    return {
+      median: percentile(lat, 0.5),
+      p95: percentile(lat, 0.95),
+      device,
+      pageMedian: percentile(lat, 0.5) - device,
+      pageP95: percentile(lat, 0.95) - device,
+      growth: mean(lat.slice(-quarter)) - mean(lat.slice(0, quarter)),
+      arrival: percentile(samples.map((s) => s.arrivalMs), 0.5),
+      buffer: mean(samples.map((s) => s.bufferMs)),
+      target: mean(samples.map((s) => s.targetMs)),
+      jitter: mean(samples.map((s) => s.arrivalJitterMs)),
+      corrections: `${last.accelerated - first.accelerated} cuts (${f(last.acceleratedMs - first.acceleratedMs)} ms), ` +
+        `${last.stretched - first.stretched} repeats (${f(last.stretchedMs - first.stretchedMs)} ms), ` +
+        `${last.dropped - first.dropped} dropped, ${last.concealed - first.concealed} concealed, ` +
+        `${last.underruns - first.underruns} underruns`,
+      decoder: last.decoder,
+      shared: last.sharedMemory,
+    };
+  } finally {
+    await page.context().close();
+  }
+}
+
+const spinner = spin ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : null;
 const browser = await launchBrowser();
+console.log(`${seconds} s per row${spin ? ', one core kept busy by a spinning process' : ''}; load average ${load()}`);
+console.log('| settings | page | capture → ear median (p95) | device output | without device median (p95) | ' +
+  'growth | arrival now − t | buffer (target) | jitter | corrections | load avg |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 try {
   for (const [name, audio] of Object.entries(SETTINGS)) {
-    const daemon = await startDaemon({ audio, seconds: seconds + 30 });
+    const daemon = await startDaemon({ audio, seconds: 2 * seconds + 60 });
     try {
-      const page = await openPage(browser, daemon.url);
-      await waitFor('live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
-      await page.evaluate(() => {
-        window.arrivals = [];
-        window.clubvoice.socket.on('audio', (meta) => window.arrivals.push(Date.now() - meta.t));
-      });
-      await page.click('#listen');
-      await sleep((seconds / 2) * 1000); // let the jitter buffer settle
-      await page.evaluate(() => { window.arrivals = []; });
-      const samples = [];
-      const end = Date.now() + (seconds / 2) * 1000;
-      while (Date.now() < end) {
-        samples.push(await stats(page));
-        await sleep(250);
+      for (const [condition, busy] of Object.entries(CONDITIONS)) {
+        const r = await run(browser, daemon, busy);
+        console.log(`| ${name} | ${condition} | ${f(r.median)} (${f(r.p95)}) ms | ${f(r.device)} ms | ` +
+          `${f(r.pageMedian)} (${f(r.pageP95)}) ms | ${r.growth >= 0 ? '+' : ''}${r.growth.toFixed(1)} ms | ` +
+          `${f(r.arrival)} ms | ${f(r.buffer)} (${f(r.target)}) ms | ${f(r.jitter)} ms | ${r.corrections} | ${load()} |`);
       }
-      const arrivals = await page.evaluate(() => window.arrivals);
-      const last = samples[samples.length - 1];
-      const lat = samples.map((s) => s.latencyMs).filter((v) => v > 0);
-      console.log(`${name} (${JSON.stringify(audio)}): decoder ${last.decoder}: ` +
-        `latency median ${fmt(percentile(lat, 0.5))} ms, p95 ${fmt(percentile(lat, 0.95))} ms; ` +
-        `arrival (now - t) min ${fmt(Math.min(...arrivals))} median ${fmt(percentile(arrivals, 0.5))} ` +
-        `max ${fmt(Math.max(...arrivals))} ms; buffer ${fmt(last.bufferMs)} ms (target ${fmt(last.targetMs)}, ` +
-        `jitter ${fmt(last.jitterMs)}); output latency ${fmt(last.outputLatencyMs)} ms; ` +
-        `rate ${last.rate.toFixed(5)}; played ${last.played}, concealed ${last.concealed}, dropped ${last.dropped}, underruns ${last.underruns}`);
-      await page.context().close();
     } finally {
       await daemon.stop();
     }
   }
 } finally {
   await browser.close();
+  spinner?.kill();
 }

@@ -43,6 +43,13 @@ class Running(unittest.TestCase):
             self.assertTrue(headers["content-type"].startswith("text/html"))
             with open(os.path.join(SOURCE_ROOT, "web", "dist", "index.html"), "rb") as f:
                 self.assertEqual(body, f.read())
+            # Cross-origin isolation (SharedArrayBuffer for the web client's
+            # audio path) on the pages and on the scripts and workers they start.
+            for path in ("/", "/talk", "/clubvoice.js", "/room_worker.js"):
+                status, headers, _ = d.get(path)
+                self.assertEqual(status, 200, path)
+                self.assertEqual(headers.get("cross-origin-opener-policy"), "same-origin", path)
+                self.assertEqual(headers.get("cross-origin-embedder-policy"), "require-corp", path)
 
             status, _, body = d.get("/health", method="HEAD")
             self.assertEqual((status, body), (200, b""))

@@ -2,6 +2,7 @@
 // levels from the `levels` event, the player's figures, the server's
 // /status figures, and a log of events.
 import { onLanguageChange, t } from './i18n.js';
+import { setupLatencyChart } from './latency_chart.js';
 import { setupListenPanel } from './listen_panel.js';
 import { $, Meter, showConnection, startPage } from './ui.js';
 
@@ -9,6 +10,7 @@ const LOG_LINES = 200;
 const room = startPage();
 showConnection(room, $('state'), $('listeners'));
 setupListenPanel(room);
+setupLatencyChart(room, $('latency-chart'));
 
 // Nested objects become dotted names: {audio: {mode: 'full'}} -> audio.mode.
 function flatten(value, prefix = '', out = []) {
@@ -65,7 +67,7 @@ room.on('config', (config) => {
 room.on('clients', (count) => log('clients', count));
 room.on('talk_state', (state) => log('talk_state', state));
 room.on('error', (err) => log('error', err.message));
-room.socket.io.on('reconnect_attempt', (n) => log('reconnect_attempt', n));
+room.on('reconnect_attempt', (n) => log('reconnect_attempt', n));
 
 const meters = {
   room: new Meter($('level-room')),

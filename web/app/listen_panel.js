@@ -68,6 +68,7 @@ export function setupListenPanel(room) {
     const s = room.stats();
     if (s.played === 0) {
       figures.textContent = t('stats.waiting');
+      figures.removeAttribute('title');
       return;
     }
     figures.textContent = t('stats.line', {
@@ -76,6 +77,9 @@ export function setupListenPanel(room) {
       target: ms(s.targetMs),
       concealed: s.concealed,
     });
+    // One tooltip says what the latency is made of.
+    const parts = { device: ms(s.outputLatencyMs), buffer: ms(s.bufferMs) };
+    figures.title = t(s.outputLatencyMs === null ? 'stats.tooltipNoDevice' : 'stats.tooltip', parts);
   };
   setInterval(showFigures, 500);
   room.on('listening', () => {

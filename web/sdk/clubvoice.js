@@ -1,17 +1,19 @@
 // The clubvoice browser SDK: connect to a clubvoiced room over Socket.IO,
-// listen to it, talk back, and read the figures. Runs on the page's main
-// thread; the sound itself is handled by AudioWorklets.
+// listen to it, talk back, and read the figures. The connection, the
+// decoder and the microphone's encoder run in a dedicated worker
+// (sdk/worker/room_worker.js) and the sound in AudioWorklets, so the page's
+// main thread carries only its own UI: a busy page does not delay a frame.
 //
 //   import { connect } from './clubvoice.js';
 //   const room = connect(undefined, { name: 'Ann' });
 //   room.on('state', (s) => console.log(s)); // connecting | live | reconnecting | refused | closed
 //   button.onclick = () => room.listen();     // from a user gesture (autoplay rules)
 //   await room.talk(true);                    // -> {granted, holder, reason?}
-import { io } from 'socket.io-client';
 import { Emitter } from './emitter.js';
-import { createDecoder } from './opus_decoder.js';
 import { MicError, Microphone } from './microphone.js';
-import { Player } from './player.js';
+import { Player, outputLatencyMs, sharedMemory } from './player.js';
+import { RoomLink } from './room_link.js';
+import { StatsBlock, WORKER_FIELDS } from './shared/stats_block.js';
 
 export { MicError };
 
@@ -24,7 +26,8 @@ export function connect(url, options) {
 export class ClubVoice extends Emitter {
   constructor(url, options = {}) {
     super();
-    this.options = { decoder: 'auto', minBufferMs: 20, maxBufferMs: 200, ...options };
+    // minBufferMs: the playout target's floor; by default it follows the frame size.
+    this.options = { decoder: 'auto', minBufferMs: null, maxBufferMs: 200, ...options };
     this.state = 'connecting';
     this.config = null;
     this.clients = null;
@@ -32,23 +35,19 @@ export class ClubVoice extends Emitter {
     this.listening = false;
     this.talking = false;
     this.wantLevels = false;
-    this.counters = { received: 0, lost: 0, decoded: 0, decodeErrors: 0, micPackets: 0 };
-    this.lastSeq = null;
-    this.micSeq = 0;
     this.volumeValue = 1;
     this.wasLive = false;
-    this.socket = io(url, {
+    this.socketId = null;
+    this.transport = null;
+    this.decoderKind = null;
+    this.workerStats = StatsBlock.create(WORKER_FIELDS, sharedMemory());
+    this.link = new RoomLink((message) => this.fromWorker(message));
+    this.link.send('connect', {
+      url: url ?? location.origin,
       path: this.options.path ?? '/socket.io/',
       auth: this.auth(),
-      // Long-polling first, then the upgrade to WebSocket; once a WebSocket
-      // has worked, reconnections go straight to one.
-      rememberUpgrade: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000,
-      randomizationFactor: 0.5,
-      timeout: 8000,
+      stats: this.workerStats.shared ? this.workerStats.buffer : null,
     });
-    this.wire();
   }
 
   auth() {
@@ -58,41 +57,53 @@ export class ClubVoice extends Emitter {
     return auth;
   }
 
-  wire() {
-    const s = this.socket;
-    s.on('connect', () => {
-      this.wasLive = true;
-      this.lastSeq = null;
-      this.player?.reset();
-      if (this.wantLevels) s.emit('levels', { on: true });
-      this.setState('live');
-    });
-    s.on('disconnect', (reason) => {
-      this.stopTalking();
-      if (reason === 'io client disconnect') return this.setState('closed');
-      this.setState('reconnecting');
-      // A server that drops us on purpose is not retried by the client itself.
-      if (reason === 'io server disconnect') setTimeout(() => s.connect(), 1000);
-    });
-    s.on('connect_error', (err) => {
-      if (!s.active) {
-        this.refusal = err.message;
-        this.setState('refused');
-      } else {
-        this.setState(this.wasLive ? 'reconnecting' : 'connecting');
-      }
-    });
-    s.on('config', (config) => this.configure(config));
-    s.on('clients', ({ count }) => {
-      this.clients = count;
-      this.emit('clients', count);
-    });
-    s.on('talk_state', (state) => {
-      this.talkState = state;
-      this.emit('talk_state', state);
-    });
-    s.on('levels', (levels) => this.emit('levels', levels));
-    s.on('audio', (meta, data) => this.receive(meta, data));
+  fromWorker(message) {
+    switch (message.type) {
+      case 'event':
+        return this.socketEvent(message.name, ...message.args);
+      case 'transport':
+        this.transport = message.name;
+        return;
+      case 'stats':
+        return this.workerStats.assign(message.values);
+      case 'mic_level':
+        return this.emit('mic_level', message.db);
+      case 'mic_error':
+        this.emit('error', new MicError('failed', message.message));
+        return this.closeMic();
+      case 'error':
+        return this.emit('error', new Error(message.message));
+    }
+  }
+
+  socketEvent(name, ...args) {
+    switch (name) {
+      case 'connect':
+        this.wasLive = true;
+        this.socketId = args[0];
+        if (this.wantLevels) this.link.send('emit', { event: 'levels', args: [{ on: true }] });
+        return this.setState('live');
+      case 'disconnect':
+        this.socketId = null;
+        this.stopTalking();
+        return this.setState(args[0] === 'io client disconnect' ? 'closed' : 'reconnecting');
+      case 'connect_error':
+        if (!args[1]) {
+          this.refusal = args[0];
+          return this.setState('refused');
+        }
+        return this.setState(this.wasLive ? 'reconnecting' : 'connecting');
+      case 'config':
+        return this.configure(args[0]);
+      case 'clients':
+        this.clients = args[0].count;
+        return this.emit('clients', this.clients);
+      case 'talk_state':
+        this.talkState = args[0];
+        return this.emit('talk_state', args[0]);
+      default:
+        return this.emit(name, ...args); // levels, reconnect_attempt
+    }
   }
 
   setState(state) {
@@ -103,7 +114,7 @@ export class ClubVoice extends Emitter {
 
   // The socket id the server knows this client by (talkers and the floor name it).
   get id() {
-    return this.socket.id;
+    return this.socketId;
   }
 
   configure(config) {
@@ -113,22 +124,6 @@ export class ClubVoice extends Emitter {
     this.emit('config', config);
     this.emit('clients', config.clients);
     if (changed && this.listening) this.startPlayback().catch((err) => this.emit('error', err));
-  }
-
-  receive(meta, data) {
-    this.counters.received++;
-    const seq = meta?.seq;
-    if (this.lastSeq !== null && seq > this.lastSeq + 1 && seq - this.lastSeq < 1000) {
-      this.counters.lost += seq - this.lastSeq - 1;
-    }
-    this.lastSeq = seq;
-    if (!this.listening || !this.decoder || !this.player) return;
-    try {
-      this.decoder.decode(seq, meta.t, new Uint8Array(data));
-    } catch (err) {
-      this.counters.decodeErrors++;
-      this.emit('error', err);
-    }
   }
 
   async audioContext() {
@@ -158,38 +153,29 @@ export class ClubVoice extends Emitter {
     const ready = this.audioContext();
     this.emit('listening', true);
     await ready;
-    if (this.config && !this.player) await this.startPlayback();
-    this.player?.reset();
+    if (this.config && this.listening) await this.startPlayback();
   }
 
   pause() {
     this.listening = false;
-    this.player?.reset();
+    this.link.send('unlisten');
+    this.player?.disconnect();
+    this.player = null;
     if (!this.mic && this.ctx?.state === 'running') this.ctx.suspend();
     this.emit('listening', false);
   }
 
+  // A fresh worklet and decoder for the room's channels and frame size.
   async startPlayback() {
     const ctx = await this.audioContext();
     const { channels, frameMs } = this.config;
     this.player?.disconnect();
-    this.decoder?.close();
     this.player = new Player(ctx, { channels, frameMs, ...this.bufferOptions() });
-    this.player.connect(this.gain, this.analyserNode);
-    this.decoder = await createDecoder({
-      channels,
-      frameMs,
-      prefer: this.options.decoder,
-      wasmUrl: this.options.wasmDecoderUrl ?? WASM_DECODER_URL,
-      onFrame: (seq, t, planes) => {
-        this.counters.decoded++;
-        this.player.push(seq, t, planes);
-      },
-      onError: (err) => {
-        this.counters.decodeErrors++;
-        this.emit('error', err);
-      },
-    });
+    const { target, transfer } = this.player.connect(this.gain, this.analyserNode);
+    const options = { target, channels, frameMs, prefer: this.options.decoder };
+    options.wasmUrl = String(this.options.wasmDecoderUrl ?? WASM_DECODER_URL);
+    const kind = await this.link.ask('listen', options, transfer);
+    if (kind) this.decoderKind = kind;
   }
 
   bufferOptions() {
@@ -219,7 +205,7 @@ export class ClubVoice extends Emitter {
     if (!on) {
       const was = this.talking || this.asking;
       this.stopTalking();
-      if (was && this.socket.connected) this.socket.emit('talk', { on: false });
+      if (was && this.state === 'live') this.link.send('emit', { event: 'talk', args: [{ on: false }] });
       return { granted: false, holder: null };
     }
     await this.openMic();
@@ -227,18 +213,18 @@ export class ClubVoice extends Emitter {
     this.asking = true;
     let answer;
     try {
-      answer = await this.socket.timeout(5000).emitWithAck('talk', { on: true });
+      answer = await this.link.ask('ask', { event: 'talk', args: [{ on: true }], timeoutMs: 5000 });
     } catch {
       answer = { granted: false, holder: null, reason: 'no answer from the server' };
     } finally {
       this.asking = false;
     }
-    if (answer?.granted && this.wantTalk && this.socket.connected && this.mic) {
+    if (answer?.granted && this.wantTalk && this.state === 'live' && this.mic) {
       this.talking = true;
       this.mic.sending = true;
       this.emit('talking', true);
     } else if (answer?.granted) {
-      this.socket.emit('talk', { on: false }); // released while we waited
+      this.link.send('emit', { event: 'talk', args: [{ on: false }] }); // released while we waited
     }
     return answer;
   }
@@ -255,13 +241,9 @@ export class ClubVoice extends Emitter {
   openMic() {
     this.micOpening ??= (async () => {
       const ctx = await this.audioContext();
-      const mic = new Microphone(ctx, {
-        onPacket: (packet) => this.sendMic(packet),
-        onLevel: (db) => this.emit('mic_level', db),
-        onError: (err) => {
-          this.emit('error', err);
-          this.closeMic();
-        },
+      const mic = new Microphone(ctx, this.link, (err) => {
+        this.emit('error', err);
+        this.closeMic();
       });
       await mic.open();
       this.mic = mic;
@@ -279,55 +261,50 @@ export class ClubVoice extends Emitter {
     this.micOpening = null;
   }
 
-  sendMic(packet) {
-    if (!this.talking) return;
-    this.counters.micPackets++;
-    // volatile: while the connection is down packets are dropped, not queued.
-    this.socket.volatile.emit('mic', { seq: this.micSeq++ }, packet);
-  }
-
   // The name shown to others travels in the CONNECT auth: reconnect with it.
   setName(name) {
     this.options.name = name || undefined;
-    this.socket.auth = this.auth();
-    if (this.socket.connected) {
-      this.socket.disconnect();
-      this.socket.connect();
-    }
+    this.link.send('auth', { auth: this.auth() });
   }
 
   // Subscribe this socket to the server's `levels` events (the debug page).
   levels(on) {
     this.wantLevels = on;
-    if (this.socket.connected) this.socket.emit('levels', { on });
+    if (this.state === 'live') this.link.send('emit', { event: 'levels', args: [{ on }] });
   }
 
   async getConfig() {
-    return this.socket.timeout(5000).emitWithAck('get_config');
+    return this.link.ask('ask', { event: 'get_config', args: [], timeoutMs: 5000 });
   }
 
   // Figures for the pages and tests: frames received, lost (gaps in seq),
-  // decoded, played and concealed; the jitter buffer's depth and target;
-  // capture-to-ear latency (needs the server's and this device's clocks in sync).
+  // decoded, played and concealed; the jitter buffer's depth and target and
+  // every correction it made (dropped frames, accelerated cuts, resampling);
+  // arrival (now - t) and its jitter, measured in the worker; capture-to-ear
+  // latency (needs the server's and this device's clocks in sync) and the
+  // device's own part of it, outputLatencyMs.
   stats() {
+    const worker = this.workerStats.read();
     const player = this.player?.stats() ?? Player.idleStats();
     return {
       state: this.state,
       listening: this.listening,
       talking: this.talking,
-      decoder: this.decoder?.kind ?? null,
-      transport: this.socket.io.engine?.transport?.name ?? null,
-      ...this.counters,
+      decoder: this.player ? this.decoderKind : null,
+      transport: this.transport,
+      sharedMemory: this.workerStats.shared,
+      ...worker,
+      arrivalJitterMs: worker.jitterMs,
       ...player,
-      outputLatencyMs: this.ctx ? (this.ctx.baseLatency + (this.ctx.outputLatency || 0)) * 1000 : null,
+      outputLatencyMs: this.ctx ? outputLatencyMs(this.ctx) : null,
     };
   }
 
   close() {
     this.closeMic();
     this.player?.disconnect();
-    this.decoder?.close();
-    this.socket.disconnect();
+    this.link.close();
+    this.setState('closed');
     this.ctx?.close();
   }
 }

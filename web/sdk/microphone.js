@@ -1,10 +1,13 @@
-// The talker's microphone (main thread): getUserMedia with the browser's echo
-// cancellation, noise suppression and gain control, cut into 20 ms frames by
-// the capture worklet, encoded to Opus. Frames reach the encoder only while
-// `sending` is set; the level is reported all the time the mic is open.
-import { createEncoder, opusEncoderAvailable } from './opus_encoder.js';
+// The talker's microphone on the page (main thread): getUserMedia with the
+// browser's echo cancellation, noise suppression and gain control, and the
+// capture worklet that cuts it into 20 ms frames. The frames go straight to
+// the room worker, which encodes and sends them (a FrameRing in shared
+// memory, or a MessageChannel); the page only sees the level.
+import { FrameRing } from './shared/frame_ring.js';
+import { sharedMemory } from './player.js';
 
 const CAPTURE_URL = new URL('./worklets/capture_processor.js', import.meta.url);
+const FRAME_SAMPLES = 960; // 20 ms at 48 kHz
 
 // Why the microphone could not be opened, for the page to explain.
 export class MicError extends Error {
@@ -32,19 +35,18 @@ function micError(err) {
 }
 
 export class Microphone {
-  constructor(ctx, { onPacket, onLevel, onError }) {
+  // link: the RoomLink; onError(err) when the microphone stops by itself.
+  constructor(ctx, link, onError) {
     this.ctx = ctx;
-    this.onPacket = onPacket;
-    this.onLevel = onLevel;
+    this.link = link;
     this.onError = onError;
-    this.sending = false;
   }
 
   async open() {
     if (!globalThis.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
       throw new MicError('insecure', 'the microphone needs a secure page (https or localhost)');
     }
-    if (!opusEncoderAvailable()) throw new MicError('unsupported', 'this browser cannot encode Opus');
+    if (typeof AudioEncoder !== 'function') throw new MicError('unsupported', 'this browser cannot encode Opus');
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({
         audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
@@ -52,8 +54,17 @@ export class Microphone {
     } catch (err) {
       throw micError(err);
     }
+    let source;
+    let workletPort = null;
+    if (sharedMemory()) {
+      source = { ring: FrameRing.create(16, 1, FRAME_SAMPLES).layout };
+    } else {
+      const channel = new MessageChannel();
+      source = { port: channel.port1 };
+      workletPort = channel.port2;
+    }
     try {
-      this.encoder = await createEncoder({ onPacket: this.onPacket, onError: this.onError });
+      await this.link.ask('mic', { source, frameSamples: FRAME_SAMPLES }, source.port ? [source.port] : []);
     } catch (err) {
       this.close();
       throw new MicError('unsupported', err.message);
@@ -65,26 +76,24 @@ export class Microphone {
       numberOfOutputs: 0,
       channelCount: 1,
       channelCountMode: 'explicit',
-      processorOptions: { frameSamples: (this.ctx.sampleRate * 20) / 1000 },
+      processorOptions: { frameSamples: FRAME_SAMPLES, ring: source.ring },
     });
-    this.node.port.onmessage = (event) => this.frame(event.data);
+    if (workletPort) this.node.port.postMessage({ port: workletPort }, [workletPort]);
     this.source.connect(this.node);
     for (const track of this.stream.getAudioTracks()) {
       track.onended = () => this.onError(new MicError('busy', 'the microphone stopped'));
     }
   }
 
-  frame({ pcm, peak }) {
-    this.onLevel(peak > 0 ? 20 * Math.log10(peak) : -120);
-    if (this.sending) this.encoder.encode(pcm);
+  set sending(on) {
+    this.link.send('sending', { on });
   }
 
   close() {
-    this.sending = false;
+    this.link.send('unmic');
     this.source?.disconnect();
-    if (this.node) this.node.port.onmessage = null;
-    this.encoder?.close();
+    this.node?.disconnect();
     for (const track of this.stream?.getTracks() ?? []) track.stop();
-    this.stream = this.source = this.node = this.encoder = null;
+    this.stream = this.source = this.node = null;
   }
 }

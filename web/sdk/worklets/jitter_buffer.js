@@ -1,27 +1,36 @@
 // The playout side of the listener: a jitter buffer whose target follows the
-// measured arrival jitter, a playhead that resamples by a ratio a hair off 1
-// to keep the buffer at its target (server and sound card clocks drift), and
-// concealment for frames that never came. Pure logic with no Web Audio types,
-// so it runs inside the AudioWorklet (audio rendering thread) and under Node.
+// arrival jitter the worker measures, a playhead that resamples by a ratio a
+// hair off 1 to keep the buffer at its target (server and sound card clocks
+// drift), cuts of whole pitch periods or quiet frames when a backlog builds
+// (and repeats of them when it runs short of a target that rose), and
+// concealment for frames that never came. Pure logic with no Web Audio
+// types, so it runs inside the AudioWorklet (audio rendering thread) and
+// under Node. Allocates only when constructed (stats() aside, for tests).
+import { REACH, findCut } from './accelerator.js';
 import { Concealer } from './concealer.js';
-import { JitterEstimator } from './jitter_estimator.js';
 
 const RING = 1 << 16; // samples per channel kept (1.36 s at 48 kHz)
 const MASK = RING - 1;
 const RATE = 48000; // the stream's rate (Opus in clubvoice is always 48 kHz)
 const FADE = 96; // samples of fade or crossfade at joins (2 ms)
+const RELEASE_MS = 8000; // how slowly an underrun's extra margin fades
 const KIND_NONE = 0;
 const KIND_REAL = 1;
 const KIND_CONCEALED = 2;
+const COUNTERS = ['received', 'played', 'concealed', 'late', 'dropped', 'underruns', 'resyncs', 'accelerated', 'stretched'];
 
 export class JitterBuffer {
-  constructor({ channels = 1, frameMs = 20, outRate = RATE, minTargetMs = 20, maxTargetMs = 200 } = {}) {
+  // minTargetMs: the floor of the target; by default half a frame (the
+  // arrivals' sawtooth) plus marginMs (for the sound card's bursts; the
+  // player derives it from the device's baseLatency).
+  constructor({ channels = 1, frameMs = 20, outRate = RATE, minTargetMs = null, maxTargetMs = 200, marginMs = 7 } = {}) {
     this.channels = channels;
     this.frameMs = frameMs;
     this.fs = Math.round((RATE * frameMs) / 1000);
     this.baseStep = RATE / outRate;
     this.outRate = outRate;
-    this.minTargetMs = minTargetMs;
+    this.marginMs = marginMs;
+    this.minTargetMs = minTargetMs ?? frameMs / 2 + marginMs;
     this.maxTargetMs = maxTargetMs;
     this.ring = Array.from({ length: channels }, () => new Float32Array(RING));
     this.slots = Math.ceil(RING / this.fs) + 2;
@@ -29,9 +38,13 @@ export class JitterBuffer {
     this.slotT = new Float64Array(this.slots);
     this.slotKind = new Uint8Array(this.slots);
     this.maxAhead = Math.floor(RING / this.fs) - 3; // frames ahead of the playhead that fit
-    this.jitter = new JitterEstimator(frameMs);
     this.concealer = new Concealer(channels, this.fs);
-    this.counters = { received: 0, played: 0, concealed: 0, late: 0, dropped: 0, underruns: 0, resyncs: 0 };
+    this.counters = Object.fromEntries(COUNTERS.map((name) => [name, 0]));
+    this.acceleratedMs = 0; // audio cut out by accelerate()
+    this.stretchedMs = 0; // audio played twice by stretch()
+    this.resampledMs = 0; // audio gained (+) or stretched (-) by the rate correction
+    this.jitterMs = 0; // as the worker measured it
+    this.bumpMs = 0; // added after an underrun, fading
     this.lastOut = new Float32Array(channels);
     this.reset();
   }
@@ -44,19 +57,18 @@ export class JitterBuffer {
     this.newest = -1; // newest relative frame stored
     this.curFrame = -1; // frame the playhead's lookahead last entered
     this.concealRun = 0; // consecutive concealed frames
-    this.learning = false; // whether arrivals feed the jitter estimate yet
     this.avgDepth = null;
     this.adj = 0; // relative rate correction
     this.drift ??= 0; // its integral part: the clocks' drift, kept across resets
     this.fadeIn = 0;
-    this.xfade = 0; // samples left of a crossfade after a skip
+    this.xfade = 0; // samples left of a crossfade after a skip or a cut
     this.xfadePos = 0;
+    this.cooldown = 0; // samples until the next cut may happen
     this.slotFrame.fill(-1);
-    this.jitter.reset();
   }
 
   get targetMs() {
-    const t = this.frameMs / 2 + this.jitter.jitterMs + 5;
+    const t = this.frameMs / 2 + this.jitterMs + this.bumpMs + this.marginMs;
     return Math.min(this.maxTargetMs, Math.max(this.minTargetMs, t));
   }
 
@@ -76,10 +88,11 @@ export class JitterBuffer {
   }
 
   // One decoded frame. planes: one Float32Array of fs samples per channel;
-  // t: capture time of its first sample (ms since the epoch); nowMs: arrival
-  // on the consumer's clock.
-  push(seq, t, planes, nowMs) {
+  // t: capture time of its first sample (ms since the epoch); jitterMs: the
+  // arrival jitter measured when it came.
+  push(seq, t, planes, jitterMs) {
     this.counters.received++;
+    this.jitterMs = jitterMs;
     if (this.base === null) this.start(seq);
     let frame = seq - this.base;
     const playFrame = Math.floor(this.pos / this.fs);
@@ -89,18 +102,10 @@ export class JitterBuffer {
       this.reset();
       this.start(seq);
       frame = 0;
-    } else if (this.state === 'playing' && frame <= this.curFrame) {
-      this.counters.late++;
-      this.jitter.add(frame, nowMs);
-      return;
-    } else if (this.state !== 'playing' && frame < playFrame) {
+    } else if (this.state === 'playing' ? frame <= this.curFrame : frame < playFrame) {
       this.counters.late++;
       return;
     }
-    // Arrivals teach the estimator only once the buffer has settled after a
-    // start: the decoder warming up or the backlog of a stall arrive in a
-    // burst that says nothing about the network's jitter.
-    if (this.learning) this.jitter.add(frame, nowMs);
     this.store(frame, t, planes);
     if (this.state === 'prefill' && this.depthMs >= this.targetMs + this.frameMs / 2) {
       this.state = 'playing';
@@ -113,11 +118,10 @@ export class JitterBuffer {
     this.base = seq;
     this.pos = 0;
     this.curFrame = -1;
+    this.countedFrame = -1; // newest frame counted as played
     this.newest = -1;
     this.concealRun = 0;
-    this.learning = false;
     this.slotFrame.fill(-1);
-    this.jitter.rebase(); // frame numbers restart: old transit times no longer compare
     // The interpolator reads one sample behind the playhead: make it silence.
     for (const plane of this.ring) {
       for (let i = 1; i <= 4; i++) plane[(RING - i) & MASK] = 0;
@@ -130,7 +134,9 @@ export class JitterBuffer {
     for (let c = 0; c < this.channels; c++) {
       const src = planes[Math.min(c, planes.length - 1)];
       const dst = this.ring[c];
-      for (let i = 0; i < this.fs; i++) dst[(at + i) & MASK] = src[i] ?? 0;
+      const n = Math.min(this.fs, src.length);
+      for (let i = 0; i < n; i++) dst[(at + i) & MASK] = src[i];
+      for (let i = n; i < this.fs; i++) dst[(at + i) & MASK] = 0;
     }
     if (this.kindOf(frame - 1) === KIND_CONCEALED) this.concealer.blendInto(this.ring, at);
     this.slotFrame[s] = frame;
@@ -143,7 +149,11 @@ export class JitterBuffer {
   enter(frame) {
     const prev = this.curFrame;
     this.curFrame = frame;
-    if (prev >= 0 && this.kindOf(prev) === KIND_REAL) this.counters.played++;
+    // Counted once, though a repeat may play part of it twice.
+    if (prev > this.countedFrame && this.kindOf(prev) === KIND_REAL) {
+      this.counters.played++;
+      this.countedFrame = prev;
+    }
     const kind = this.kindOf(frame);
     if (kind === KIND_REAL) {
       this.concealRun = 0;
@@ -154,7 +164,7 @@ export class JitterBuffer {
     // little; if nothing comes, stop and prefill again.
     if (frame > this.newest && this.concealRun >= 2) {
       this.counters.underruns++;
-      this.jitter.bump(this.frameMs);
+      this.bumpMs = Math.min(this.maxTargetMs, this.bumpMs + this.frameMs);
       this.state = 'prefill';
       this.base = null;
       return false;
@@ -175,20 +185,18 @@ export class JitterBuffer {
 
   // Far more buffered than the target (a burst after a stall): skip whole
   // frames with a crossfade. One at a time where it is quiet; where it is
-  // loud, only a large excess, all at once, and the rest is left to the
-  // rate correction.
+  // loud, only a large excess, all at once, and the rest is left to cuts of
+  // pitch periods and the rate correction.
   maybeSkip(frame) {
     if (this.xfade > 0) return;
     const excess = this.depthMs - this.targetMs - this.frameMs / 2;
-    if (excess < Math.max(40, this.targetMs / 2)) return;
+    if (excess < this.frameMs + 5) return;
     const far = excess >= 100;
     if (!far && !this.isQuiet(frame)) return;
     let skip = far ? Math.floor(excess / this.frameMs) : 1;
     while (skip > 0 && this.kindOf(frame + skip) !== KIND_REAL) skip--;
     if (skip === 0) return;
-    this.xfadePos = this.pos;
-    this.xfade = FADE;
-    this.pos += skip * this.fs;
+    this.jump(skip * this.fs);
     this.curFrame = frame + skip;
     this.counters.dropped += skip;
     this.avgDepth = this.depthMs - this.frameMs / 2;
@@ -202,6 +210,63 @@ export class JitterBuffer {
       sum += v * v;
     }
     return sum / (this.fs / 4) < 1e-5; // below about -50 dBFS
+  }
+
+  // The buffer stays above its target: cut out a pitch period (or a quiet
+  // stretch) just ahead of the playhead, at most one per frame, and only
+  // while the buffer stays at or above its target after the cut (so that a
+  // cut never calls for a repeat).
+  accelerate() {
+    if (this.avgDepth - this.targetMs < this.band || !this.realAround(0, REACH)) return;
+    const cut = findCut(this.ring[0], MASK, Math.floor(this.pos), 1);
+    const cutMs = cut / (RATE / 1000);
+    if (cut === 0 || this.avgDepth - cutMs < this.targetMs) return;
+    if (this.depthMs - cutMs < this.targetMs + this.frameMs / 2) return;
+    this.jump(cut);
+    this.counters.accelerated++;
+    this.acceleratedMs += cutMs;
+    this.avgDepth -= cutMs;
+  }
+
+  // The buffer stays below a target that rose (the arrivals grew uneven):
+  // play a pitch period just behind the playhead again, at most one per
+  // frame and never past the target, rather than wait seconds for the
+  // resampler.
+  stretch() {
+    if (this.targetMs - this.avgDepth < this.band || !this.realAround(REACH, 256)) return;
+    const back = findCut(this.ring[0], MASK, Math.floor(this.pos), -1);
+    if (back === 0 || this.avgDepth + back / (RATE / 1000) > this.targetMs) return;
+    this.jump(-back);
+    this.curFrame = Math.floor((Math.floor(this.pos) + 2) / this.fs); // entered before: not again
+    this.counters.stretched++;
+    this.stretchedMs += back / (RATE / 1000);
+    this.avgDepth += back / (RATE / 1000);
+  }
+
+  // How far the average depth may stray from the target before a cut or a
+  // repeat; closer in, the resampler alone steers.
+  get band() {
+    return Math.max(5, this.frameMs / 4);
+  }
+
+  // Whether real frames (neither missing nor concealed) cover `behind`
+  // samples before the playhead to `ahead` samples after it.
+  realAround(behind, ahead) {
+    const at = Math.floor(this.pos);
+    if (at - behind - 4 < 0 || at + ahead > (this.newest + 1) * this.fs) return false;
+    for (let f = Math.floor((at - behind - 4) / this.fs); f <= Math.floor((at + ahead) / this.fs); f++) {
+      if (this.kindOf(f) !== KIND_REAL) return false;
+    }
+    return true;
+  }
+
+  // Move the playhead by n stream samples (back where n < 0), crossfading
+  // from where it was.
+  jump(n) {
+    this.xfadePos = this.pos;
+    this.xfade = FADE;
+    this.pos += n;
+    this.cooldown = this.fs;
   }
 
   // Four-point cubic (Catmull-Rom) read at a fractional stream position.
@@ -221,6 +286,10 @@ export class JitterBuffer {
   // Fill n samples of each output plane.
   render(out, n) {
     const step = this.baseStep * (1 + this.adj);
+    if (this.state === 'playing' && this.xfade === 0 && this.cooldown <= 0) {
+      this.accelerate();
+      if (this.xfade === 0) this.stretch();
+    }
     for (let i = 0; i < n; i++) {
       if (this.state !== 'playing') {
         this.silence(out, i);
@@ -248,8 +317,10 @@ export class JitterBuffer {
         this.xfadePos += step;
       }
       this.pos += step;
+      this.resampledMs += (step - this.baseStep) / (RATE / 1000);
     }
     for (let c = this.channels; c < out.length; c++) out[c].set(out[this.channels - 1].subarray(0, n));
+    this.cooldown -= n;
     this.steer(n);
   }
 
@@ -267,12 +338,13 @@ export class JitterBuffer {
   // the depth sits on the target instead of beside it. At most 0.5 % in
   // all (about 9 cents).
   steer(n) {
+    const dtMs = (n * 1000) / this.outRate;
+    this.bumpMs -= this.bumpMs * Math.min(1, dtMs / RELEASE_MS);
     if (this.state !== 'playing') {
       this.adj = this.drift;
       return;
     }
     const depth = this.depthMs;
-    if (!this.learning && depth <= this.targetMs + this.frameMs) this.learning = true;
     const k = n / (0.5 * this.outRate); // smoothing over half a second
     this.avgDepth = this.avgDepth === null ? depth : this.avgDepth + (depth - this.avgDepth) * Math.min(1, k);
     const err = this.avgDepth - this.targetMs;
@@ -289,14 +361,33 @@ export class JitterBuffer {
     return this.slotT[s] + (this.pos - frame * this.fs) / (RATE / 1000);
   }
 
+  // The figures into a preallocated array at the positions `at` names.
+  writeStats(values, at) {
+    values[at.playing] = this.state === 'playing' ? 1 : 0;
+    for (let i = 0; i < COUNTERS.length; i++) {
+      if (at[COUNTERS[i]] !== undefined) values[at[COUNTERS[i]]] = this.counters[COUNTERS[i]];
+    }
+    values[at.acceleratedMs] = this.acceleratedMs;
+    values[at.stretchedMs] = this.stretchedMs;
+    values[at.resampledMs] = this.resampledMs;
+    values[at.depthMs] = this.depthMs;
+    values[at.avgDepthMs] = this.avgDepth ?? 0;
+    values[at.targetMs] = this.targetMs;
+    values[at.jitterMs] = this.jitterMs + this.bumpMs;
+    values[at.rate] = 1 + this.adj;
+  }
+
   stats() {
     return {
       state: this.state,
       depthMs: this.depthMs,
       avgDepthMs: this.avgDepth ?? 0,
       targetMs: this.targetMs,
-      jitterMs: this.jitter.jitterMs,
+      jitterMs: this.jitterMs + this.bumpMs,
       rate: 1 + this.adj,
+      acceleratedMs: this.acceleratedMs,
+      stretchedMs: this.stretchedMs,
+      resampledMs: this.resampledMs,
       ...this.counters,
     };
   }

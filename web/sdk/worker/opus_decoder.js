@@ -1,6 +1,8 @@
-// Opus packets to PCM planes (main thread): WebCodecs' AudioDecoder where the
+// Opus packets to PCM (the room worker): WebCodecs' AudioDecoder where the
 // browser has it, otherwise the WebAssembly decoder of the opus-decoder
 // package, which the build copies to vendor/ and which is loaded on demand.
+// onFrame(seq, t, source, samples) gets either an AudioData (closed after the
+// call) or an array of Float32Array planes; the caller copies what it needs.
 const RATE = 48000;
 
 export async function createDecoder({ channels, frameMs, prefer = 'auto', wasmUrl, onFrame, onError }) {
@@ -43,14 +45,11 @@ class WebCodecsDecoder {
 
   output(data) {
     const meta = this.take(data.timestamp);
-    const planes = [];
-    for (let c = 0; c < data.numberOfChannels; c++) {
-      const plane = new Float32Array(data.numberOfFrames);
-      data.copyTo(plane, { planeIndex: c, format: 'f32-planar' });
-      planes.push(plane);
+    try {
+      if (meta) this.onFrame(meta.seq, meta.t, data, data.numberOfFrames);
+    } finally {
+      data.close();
     }
-    data.close();
-    if (meta) this.onFrame(meta.seq, meta.t, planes);
   }
 
   // Outputs come in the order of their inputs. An output stamped like an
@@ -71,18 +70,16 @@ class WebCodecsDecoder {
 }
 
 function loadScript(url) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = url;
-    script.onload = resolve;
-    script.onerror = () => reject(new Error(`could not load the Opus decoder from ${url}`));
-    document.head.append(script);
-  });
+  try {
+    importScripts(url); // a classic worker's way; the script sets a global
+  } catch (err) {
+    throw new Error(`could not load the Opus decoder from ${url}: ${err.message}`);
+  }
 }
 
 class WasmDecoder {
   static async create(channels, url, onFrame, onError) {
-    if (!globalThis['opus-decoder']) await loadScript(url);
+    if (!globalThis['opus-decoder']) loadScript(url);
     const decoder = new globalThis['opus-decoder'].OpusDecoder({ channels });
     await decoder.ready;
     return new WasmDecoder(decoder, onFrame, onError);
@@ -98,7 +95,7 @@ class WasmDecoder {
   decode(seq, t, packet) {
     const { channelData, samplesDecoded, errors } = this.decoder.decodeFrame(packet);
     if (errors?.length) this.onError(new Error(errors[0].message));
-    if (samplesDecoded > 0) this.onFrame(seq, t, channelData.map((plane) => plane.slice(0, samplesDecoded)));
+    if (samplesDecoded > 0) this.onFrame(seq, t, channelData, samplesDecoded);
     return true;
   }
 

@@ -1,5 +1,5 @@
 // The microphone's PCM frames to Opus packets with WebCodecs' AudioEncoder
-// (main thread): 48 kHz mono, 20 ms per packet, tuned for speech.
+// (the room worker): 48 kHz mono, 20 ms per packet, tuned for speech.
 const RATE = 48000;
 
 export function opusEncoderAvailable() {
