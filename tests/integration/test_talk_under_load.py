@@ -1,7 +1,8 @@
 """A talker heard without a gap while the loop feeds a full house: 1,000 raw
 WebSocket listeners (tests/bench/fanout-loadgen) take every `audio` frame
 while a stock python3-socketio talker sends 8 s of a 1 kHz tone in `full`
-mode. The tone must reach the playback file with no gap longer than 5 ms,
+mode. The tone must reach the playback file with no gap longer than 5 ms (one
+5 ms block),
 every listener must get every frame, and the daemon must count no playback
 period it had to fill with silence while the talker played. Label `load`:
 run by the README's test command, not in the sanitizer pass (the load is
@@ -25,16 +26,20 @@ LISTENERS = int(os.environ.get("TALK_LOAD_LISTENERS", "1000"))
 SECONDS = 8.0
 
 
-def gap_ms(x, amplitude):
-    """Milliseconds of 5 ms blocks, between the tone's onset and its end,
-    whose level is under 5 % of the tone's."""
+def gaps(x, amplitude):
+    """(total, longest) milliseconds of 5 ms blocks, between the tone's onset
+    and its end, whose level is under 5 % of the tone's."""
     blocks = x[:len(x) // 240 * 240].reshape(-1, 240)
-    rms = np.sqrt((blocks ** 2).mean(axis=1))
-    loud = np.nonzero(rms > 0.05 * amplitude / np.sqrt(2))[0]
+    quiet = np.sqrt((blocks ** 2).mean(axis=1)) < 0.05 * amplitude / np.sqrt(2)
+    loud = np.nonzero(~quiet)[0]
     if len(loud) == 0:
-        return None
-    inside = rms[loud[0]:loud[-1] + 1]
-    return int((inside < 0.05 * amplitude / np.sqrt(2)).sum()) * 5
+        return None, None
+    inside = quiet[loud[0]:loud[-1] + 1]
+    longest = run = 0
+    for q in inside:
+        run = run + 1 if q else 0
+        longest = max(longest, run)
+    return int(inside.sum()) * 5, longest * 5
 
 
 class TalkUnderLoad(unittest.TestCase):
@@ -70,11 +75,12 @@ class TalkUnderLoad(unittest.TestCase):
                     gen.wait()
             status = d.get_json("/status")[1]
             x = np.fromfile(d.playback_path, dtype="<i2")[start:].astype(np.float64) / 32768.0
-            gaps = gap_ms(x, 0.3)
+            total_gap, longest_gap = gaps(x, 0.3)
             figures = {
                 "listeners": LISTENERS, "alive": listeners["alive"],
                 "events": listeners["events"], "seq_gaps": listeners["gaps"],
-                "tone_gap_ms": gaps, "talk_gaps": status["audio"]["playback"]["talk_gaps_total"],
+                "tone_gap_ms": total_gap, "longest_gap_ms": longest_gap,
+                "talk_gaps": status["audio"]["playback"]["talk_gaps_total"],
                 "capture_overruns": status["audio"]["capture"]["overruns_total"],
                 "stream_drops": status["server"]["stream_drops"],
                 "mixer": status["talk"]["mixer"], "jitter": status["talk"]["jitter"],
@@ -84,8 +90,8 @@ class TalkUnderLoad(unittest.TestCase):
             self.assertEqual(listeners["alive"], LISTENERS)
             self.assertEqual(listeners["gaps"], 0, "listeners missed frames")
             self.assertEqual(status["audio"]["capture"]["overruns_total"], 0)
-            self.assertIsNotNone(gaps, "the tone never reached the playback device")
-            self.assertEqual(gaps, 0, "the talker's tone had gaps")
+            self.assertIsNotNone(longest_gap, "the tone never reached the playback device")
+            self.assertLessEqual(longest_gap, 5, "the talker's tone had a gap over 5 ms")
             self.assertEqual(status["audio"]["playback"]["talk_gaps_total"], 0)
             # The tone lasted as long as it was sent.
             self.assertGreater(len(x) / RATE, SECONDS)
