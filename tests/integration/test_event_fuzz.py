@@ -17,7 +17,6 @@ import collections
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,8 @@ EVENTS = ["talk", "levels", "get_config", "mic"]
 UNKNOWN = ["nope", "TALK", "talk ", " levels", "get_config\u0000", "mic\n", "é", "🎤", "config",
            "audio", "talk_state", "clients", "connect", "disconnect", "__proto__", "constructor",
            "a" * 300]
-KEYS = ["on", "seq", "name", "token", "_placeholder", "num", "", "é", "__proto__", "ON", "on\u0000"]
+KEYS = ["on", "seq", "name", "token", "_placeholder", "num", "", "é", "__proto__", "ON",
+        "on\u0000"]
 ACK_IDS = ["0", "1", "2147483647", "2147483648", "4294967295", "4294967296",
            "9007199254740991", "9007199254740992", "18446744073709551615",
            "18446744073709551616", "-1", "007", "00", "9" * 100, "1" * 5000, "1e3", "0x10"]
@@ -228,7 +228,8 @@ class Gen:
             '{"name":"\\u0000\\u001b[31m"}', '{"name":"' + "é" * 100 + '"}',
             '{"name":null,"token":null}', '{"name":"a","name":"b"}', "{", '{"name":"\\ud800"}',
             self.dumps(self.value())])
-        nsp = self.rng.choice(["", "", "/", "/admin,", "/nope,", "/é,", "//,", "/" + "x" * 300 + ","])
+        nsp = self.rng.choice(["", "", "/", "/admin,", "/nope,", "/é,", "//,",
+                               "/" + "x" * 300 + ","])
         return [self.msg("0" + nsp + auth)]
 
     def other_namespace(self):
@@ -373,7 +374,8 @@ class EventFuzz(unittest.TestCase):
         ended = time.monotonic()
         time.sleep(0.5)
         alive = d.alive()
-        after = status(d)["audio"]["encoder"]["frames_total"] if alive else None
+        info = status(d) if alive else {}
+        after = info["audio"]["encoder"]["frames_total"] if alive else None
         health.stop()
         heard = listener.stop()
         figures = seq_figures(heard["events"], started, ended)
@@ -394,6 +396,7 @@ class EventFuzz(unittest.TestCase):
             "listener": figures, "listener_disconnected": heard["disconnected"] is not None,
             "health_polls": health.polls, "health_failures": health.failures[:10],
             "health_slowest_s": round(health.slowest, 3),
+            "loop": info.get("loop"),  # the daemon's own event-loop figures, where it has them
         }
         print(json.dumps(summary), flush=True)
 
@@ -402,8 +405,11 @@ class EventFuzz(unittest.TestCase):
             for r in reports:
                 lines.append(f"worker {r.get('index')}: last messages:")
                 lines += ["  " + t for t in r["tail"]]
+            log = d.stderr().splitlines()
+            lines.append("daemon log on internal errors:")
+            lines += ["  " + t for t in log if "internal" in t or "exception" in t][:20]
             lines.append("daemon log ends:")
-            lines += ["  " + t for t in d.stderr().splitlines()[-25:]]
+            lines += ["  " + t for t in log[-25:]]
             return "\n".join(lines)
 
         self.assertTrue(alive, explain(f"clubvoiced died (exit status {d.proc.returncode})"))

@@ -99,7 +99,8 @@ class TrustBoundary(unittest.TestCase):
         d = self.d
         if not d.alive():
             tail = "\n".join(d.stderr().splitlines()[-15:])
-            self.fail(f"clubvoiced is gone (exit status {d.proc.returncode}); its log ends:\n{tail}")
+            self.fail(f"clubvoiced is gone (exit status {d.proc.returncode}); "
+                      f"its log ends:\n{tail}")
         self.assertEqual(d.get("/health")[0], 200)
         c = Client(d.port)
         try:

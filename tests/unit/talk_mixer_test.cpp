@@ -56,8 +56,10 @@ TEST(TalkMixer, PlaysATalkerWithoutGapsWhileTheLoopHoldsTheLock) {
         {
             auto lock = mixer.lock();
             mixer.talkers().at("a")->arrive(i, packet, 960, now_ns());
-            // Every fifth packet the loop is busy with the talkers for 3 ms.
-            if (i % 5 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+            // Every fifth packet the loop is busy with the talkers for 6 ms:
+            // longer than the mixer's 5 ms tick, so at least one tick finds
+            // the lock taken whatever the two threads' phase.
+            if (i % 5 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(6));
         }
         // The device takes 20 ms of sound per 20 ms, in two periods.
         for (int period = 0; period < 2; ++period) {
