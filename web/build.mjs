@@ -1,6 +1,7 @@
 // Builds web/dist/ from the sources: the page scripts, the SDK, the
 // AudioWorklet processors and the service worker (esbuild), the pages and
-// static files, and the WebAssembly Opus decoder from node_modules. The
+// static files, and from node_modules the WebAssembly Opus decoder and
+// uPlot's stylesheet. The
 // output is byte-identical from run to run (no timestamps, no random names),
 // so CI can rebuild it and compare with the committed copy.
 import { createHash } from 'node:crypto';
@@ -70,6 +71,9 @@ for (const dir of ['pages', 'static']) {
 const opus = join(root, 'node_modules', 'opus-decoder');
 await copyFile(join(opus, 'dist', 'opus-decoder.min.js'), join(dist, 'vendor', 'opus-decoder.min.js'));
 await copyFile(join(opus, 'dist', 'opus-decoder.min.js.map'), join(dist, 'vendor', 'opus-decoder.min.js.map'));
+// uPlot's script is bundled into debug.js; its stylesheet is linked by the
+// debug page only, so the other pages do not load it.
+await copyFile(join(root, 'node_modules', 'uplot', 'dist', 'uPlot.min.css'), join(dist, 'vendor', 'uPlot.min.css'));
 
 // The service worker caches every file it is built with, under a version
 // that changes exactly when one of them does. Pages are cached under the

@@ -1,16 +1,22 @@
 // The debug page (/debug): the connection, the room's configuration, live
 // levels from the `levels` event, the player's figures, the server's
-// /status figures, and a log of events.
+// /status figures, and a log of events; the figures that move are also
+// charted over the last minute (live_charts.js).
 import { onLanguageChange, t } from './i18n.js';
-import { setupLatencyChart } from './latency_chart.js';
 import { setupListenPanel } from './listen_panel.js';
+import { setupLiveCharts } from './live_charts.js';
 import { $, Meter, showConnection, startPage } from './ui.js';
 
 const LOG_LINES = 200;
 const room = startPage();
 showConnection(room, $('state'), $('listeners'));
 setupListenPanel(room);
-setupLatencyChart(room, $('latency-chart'));
+const charts = setupLiveCharts(room, {
+  levels: $('levels-chart'),
+  player: $('player-chart'),
+  listeners: $('listeners-chart'),
+  loop: $('loop-chart'),
+});
 
 // Nested objects become dotted names: {audio: {mode: 'full'}} -> audio.mode.
 function flatten(value, prefix = '', out = []) {
@@ -109,9 +115,12 @@ async function pollStatus() {
   try {
     const response = await fetch(new URL('status', location.href), { cache: 'no-store' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    fillTable($('status-table'), flatten(await response.json()));
+    const status = await response.json();
+    fillTable($('status-table'), flatten(status));
+    charts.status(status);
     statusProblem.hidden = true;
   } catch (err) {
+    charts.status(null);
     statusProblem.textContent = t('debug.statusFailed', { message: err.message });
     statusProblem.hidden = false;
   }
