@@ -38,7 +38,7 @@ void Daemon::publish_frame(const EncodedFrame& frame) {
                                               {{"seq", frame.seq}, {"t", frame.capture_ms}},
                                               nlohmann::json::binary(std::vector<std::uint8_t>(
                                                   bytes, bytes + frame.opus.size()))})};
-    sio_->engine().publish(make_outgoing(packet, true));
+    sio_->eio_server().publish(make_outgoing(packet, true));
 }
 
 bool Daemon::alive() {
@@ -54,7 +54,7 @@ StatusSources Daemon::status_sources() {
     StatusSources sources;
     sources.status = [this](nlohmann::json& status) {
         if (!sio_) return;
-        const EioServer& engine = sio_->engine();
+        const EioServer& engine = sio_->eio_server();
         const EioCounters& c = engine.counters();
         auto& server = status["server"];
         server["sessions"] = engine.session_count();
@@ -84,7 +84,7 @@ StatusSources Daemon::status_sources() {
     };
     sources.metrics = [this](std::string& out) {
         if (!sio_) return;
-        const EioServer& engine = sio_->engine();
+        const EioServer& engine = sio_->eio_server();
         const EioCounters& c = engine.counters();
         auto n = [](auto v) { return static_cast<double>(v); };
         append_metric(out, "clubvoice_sessions", MetricType::gauge, "Open Engine.IO sessions.",
@@ -183,7 +183,7 @@ void Daemon::run() {
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);
-    web_->add_engine(sio_->engine());
+    web_->add_handler(sio_->eio_server());
     audio_ = std::make_unique<AudioEngine>(loop_.get(), config_,
                                            [this](const EncodedFrame& f) { publish_frame(f); });
     audio_->start();

@@ -78,8 +78,8 @@ int run(int port) {
     auto web = std::make_unique<WebServer>(
         loop.get(), listen,
         [](const HttpRequest&) { return HttpResponse::text(404, "not found\n"); }, responder);
-    web->add_engine(echo_server);
-    web->add_engine(sio.engine());
+    web->add_handler(echo_server);
+    web->add_handler(sio.eio_server());
 
     UvSignal sigint;
     UvSignal sigterm;

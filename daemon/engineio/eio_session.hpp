@@ -2,6 +2,7 @@
 // heartbeat. Owned by EioServer. Thread: loop.
 #pragma once
 
+#include "connection_handler.hpp"
 #include "fanout_ring.hpp"
 #include "outgoing_packet.hpp"
 #include "uv_handles.hpp"
@@ -54,21 +55,14 @@ struct EioSession {
     void* owner_data = nullptr;  // the layer above's object for this session
 };
 
-// What the libwebsockets callback keeps for each connection: zeroed by lws,
-// so plain pointers only.
-struct WsiState {
-    enum Kind : int {
-        none = 0,
-        poll_get,
-        poll_post,
-        post_refused,
-        websocket,
-        poll_close,
-        poll_release
-    };
-    EioServer* server;
-    EioSession* session;
-    Kind kind;
+// What an Engine.IO connection does (WsiState::kind).
+struct WsiKind {
+    enum : int { none = 0, poll_get, poll_post, post_refused, websocket, poll_close, poll_release };
 };
+
+// The session a connection belongs to, or null.
+inline EioSession* session_of(const WsiState& state) {
+    return static_cast<EioSession*>(state.session);
+}
 
 }  // namespace clubvoice

@@ -53,7 +53,7 @@ int EioServer::on_ws_filter(lws* wsi) {
 }
 
 int EioServer::on_ws_established(lws* wsi, WsiState& state) {
-    state = {this, nullptr, WsiState::websocket};
+    state = {this, nullptr, WsiKind::websocket};
     if (auto sid = url_arg(wsi, "sid=")) {
         EioSession* session = find(*sid);
         if (session == nullptr || session->transport != EioSession::Transport::polling ||
@@ -74,7 +74,7 @@ int EioServer::on_ws_established(lws* wsi, WsiState& state) {
 }
 
 int EioServer::on_ws_receive(lws* wsi, WsiState& state, std::string_view data) {
-    EioSession* session = state.session;
+    EioSession* session = session_of(state);
     if (session == nullptr) return -1;
     // The frame header declares the whole frame's length: a message that will
     // not fit is refused at its first bytes, before the rest is awaited.
@@ -131,7 +131,7 @@ EioServer::StreamWrite EioServer::try_write_stream(EioSession& session) {
 }
 
 int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
-    EioSession* session = state.session;
+    EioSession* session = session_of(state);
     if (session == nullptr) return -1;
     session->write_requested = false;
     if (session->probe_reply_due) {
@@ -167,8 +167,8 @@ int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
 }
 
 void EioServer::on_ws_closed(lws* wsi, WsiState& state) {
-    EioSession* session = state.session;
-    state = {this, nullptr, WsiState::none};
+    EioSession* session = session_of(state);
+    state = {this, nullptr, WsiKind::none};
     if (session == nullptr || session->ws != wsi) return;
     session->ws = nullptr;
     if (session->transport == EioSession::Transport::websocket) {

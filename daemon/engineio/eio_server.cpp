@@ -5,6 +5,7 @@
 #include "lws_request.hpp"
 #include "random_id.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -296,7 +297,7 @@ void EioServer::close(EioSession& session, std::string_view reason) {
         auto* state = static_cast<WsiState*>(lws_wsi_user(session.poll_get));
         if (state != nullptr) {
             state->session = nullptr;
-            state->kind = client_closed ? WsiState::poll_release : WsiState::poll_close;
+            state->kind = client_closed ? WsiKind::poll_release : WsiKind::poll_close;
         }
         lws_callback_on_writable(session.poll_get);
         session.poll_get = nullptr;
@@ -326,6 +327,19 @@ void EioServer::bury(EioSession& session) {
                 freed_since_trim_ = 0;
             }
         });
+    }
+}
+
+void EioServer::on_callback_error(WsiState& state, int lws_reason) noexcept {
+    EioSession* session = session_of(state);
+    try {
+        report_current_exception(
+            session != nullptr ? fmt::format("session {} ({}), lws reason {}", session->sid,
+                                             session->peer, lws_reason)
+                               : fmt::format("an Engine.IO request, lws reason {}", lws_reason));
+        if (session != nullptr) close(*session, "internal error");
+    } catch (...) {
+        report_internal_error("closing a session after an internal error", "failed");
     }
 }
 

@@ -121,7 +121,7 @@ void TalkService::close_flooder(SioSocket& socket) {
     log::warning("client {} ({}): closed: mic: sends audio far faster than real time", socket.id(),
                  socket.peer());
     // Last use of `socket`: closing removes it (and calls on_disconnect).
-    server_.engine().close(socket.session(), "mic flood");
+    server_.eio_server().close(socket.session(), "mic flood");
 }
 
 void TalkService::on_disconnect(SioSocket& socket) {
@@ -166,15 +166,15 @@ void TalkService::floor_changed(const std::optional<TalkerId>& old_holder) {
         return it == sockets_.end() ? nullptr : &it->second->session();
     };
     if (old_holder && (holder == nullptr || holder->id != old_holder->id)) {
-        if (EioSession* s = session_of(old_holder->id)) server_.engine().subscribe(*s);
+        if (EioSession* s = session_of(old_holder->id)) server_.eio_server().subscribe(*s);
     }
     if (holder != nullptr) {
         // Also when the holder stays: a reload may have turned muting off.
         if (EioSession* s = session_of(holder->id)) {
             if (mute) {
-                server_.engine().unsubscribe(*s);
+                server_.eio_server().unsubscribe(*s);
             } else {
-                server_.engine().subscribe(*s);
+                server_.eio_server().subscribe(*s);
             }
         }
     }

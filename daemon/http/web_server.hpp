@@ -1,10 +1,11 @@
 // The libwebsockets context, joined to the daemon's libuv loop as a foreign
-// loop, and its protocol callback: requests under an Engine.IO path go to
-// that EioServer, every other HTTP request to the route handler. Thread: loop.
+// loop, and its protocol callback: requests under a handler's path (the
+// Engine.IO server's) go to that handler, every other HTTP request to the
+// route handler. Thread: loop.
 #pragma once
 
 #include "config.hpp"
-#include "eio_server.hpp"
+#include "connection_handler.hpp"
 #include "http_responder.hpp"
 #include "http_types.hpp"
 
@@ -27,8 +28,8 @@ class WebServer {
     WebServer(const WebServer&) = delete;
     WebServer& operator=(const WebServer&) = delete;
 
-    // Requests under engine.options().path go to it; it must outlive this server.
-    void add_engine(EioServer& engine) { engines_.push_back(&engine); }
+    // Requests under the handler's path go to it; it must outlive this server.
+    void add_handler(ConnectionHandler& handler) { handlers_.push_back(&handler); }
 
     // First half of the foreign-loop teardown: closes every connection and the
     // listening socket. The loop must run until it drains before the
@@ -36,15 +37,15 @@ class WebServer {
     void begin_shutdown();
 
     // The lws protocol callback (public so the protocol table can name it).
-    // Nothing escapes it: an exception closes the connection (and its
-    // Engine.IO session) and is counted as an internal error.
+    // Nothing escapes it: an exception closes the connection (and what its
+    // handler made of it) and is counted as an internal error.
     static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
                         size_t len) noexcept;
 
   private:
     static int dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
     static void on_callback_error(lws_callback_reasons reason, WsiState* state) noexcept;
-    EioServer* engine_for(std::string_view path) const;
+    ConnectionHandler* handler_for(std::string_view path) const;
     int on_http(lws* wsi, WsiState* state, std::string_view path);
     int on_confirm_upgrade(lws* wsi);
     int on_established(lws* wsi, WsiState* state);
@@ -55,7 +56,7 @@ class WebServer {
 
     HttpHandler handler_;
     HttpResponder& responder_;
-    std::vector<EioServer*> engines_;
+    std::vector<ConnectionHandler*> handlers_;
     std::unique_ptr<lws_context, ContextDeleter> context_;
 };
 

@@ -37,7 +37,7 @@ void SioSocket::emit(std::string_view event, nlohmann::json args) {
 }
 
 void SioSocket::send(OutgoingPtr packet) {
-    server_.engine_.send(session_, std::move(packet));
+    server_.eio_.send(session_, std::move(packet));
 }
 
 void SioSocket::join(const std::string& room) {
@@ -61,10 +61,10 @@ void SioSocket::disconnect() {
 }
 
 SioServer::SioServer(uv_loop_t* loop, SioOptions options, HttpResponder& responder)
-    : loop_(loop), options_(std::move(options)), engine_(loop, options_.engine, *this, responder) {}
+    : loop_(loop), options_(std::move(options)), eio_(loop, options_.engine, *this, responder) {}
 
 SioServer::~SioServer() {
-    engine_.close_all("server stopped");
+    eio_.close_all("server stopped");
 }
 
 void SioServer::add_namespace(const std::string& nsp, SioNamespaceHandlers handlers) {
@@ -74,11 +74,11 @@ void SioServer::add_namespace(const std::string& nsp, SioNamespaceHandlers handl
 void SioServer::apply(const SioOptions& options) {
     options_.connect_timeout_ms = options.connect_timeout_ms;
     options_.limits = options.limits;
-    engine_.apply(options.engine);
+    eio_.apply(options.engine);
 }
 
 void SioServer::send_to(EioSession& session, const sio::Packet& packet) {
-    engine_.send(session, make_outgoing(packet));
+    eio_.send(session, make_outgoing(packet));
 }
 
 void SioServer::broadcast(const std::string& nsp, const OutgoingPtr& packet) {
@@ -93,7 +93,7 @@ void SioServer::send_to_all(const std::set<SioSocket*>& sockets, const OutgoingP
     std::vector<EioSession*> sessions;
     sessions.reserve(sockets.size());
     for (SioSocket* socket : sockets) sessions.push_back(&socket->session());
-    for (EioSession* session : sessions) engine_.send(*session, packet);
+    for (EioSession* session : sessions) eio_.send(*session, packet);
 }
 
 void SioServer::broadcast_to_room(const std::string& nsp, const std::string& room,
@@ -117,7 +117,7 @@ void SioServer::on_open(EioSession& session) {
     raw->connect_timer =
         start_timer(loop_, static_cast<std::uint64_t>(options_.connect_timeout_ms), 0, [this, raw] {
             raw->connect_timer.close();
-            if (raw->sockets.empty()) engine_.close(*raw->session, "connect timeout");
+            if (raw->sockets.empty()) eio_.close(*raw->session, "connect timeout");
         });
     clients_.emplace(&session, std::move(client));
 }
@@ -133,7 +133,7 @@ void SioServer::on_message(EioSession& session, const eio::Packet& packet) {
     } catch (const ProtocolError& e) {
         ++protocol_errors_;
         log::info("socket.io: {} ({}): closed: {}", session.sid, session.peer, e.what());
-        engine_.close(session, "parse error");
+        eio_.close(session, "parse error");
     }
 }
 
@@ -143,7 +143,7 @@ void SioServer::guarded(EioSession& session, Fn&& fn) {
         fn();
     } catch (...) {
         report_current_exception(fmt::format("session {} ({})", session.sid, session.peer));
-        engine_.close(session, "internal error");
+        eio_.close(session, "internal error");
     }
 }
 
@@ -192,7 +192,7 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
             break;  // the server asks for no acknowledgements
         default:
             ++protocol_errors_;
-            engine_.close(*client.session, "unexpected packet type");
+            eio_.close(*client.session, "unexpected packet type");
             break;
     }
 }

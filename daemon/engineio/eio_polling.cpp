@@ -65,7 +65,7 @@ bool EioServer::declared_body_too_big(lws* wsi) const {
 }
 
 int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
-    state = {this, nullptr, WsiState::none};
+    state = {this, nullptr, WsiKind::none};
     if (method == "OPTIONS") {
         HttpResponse preflight = HttpResponse::text(204, "");
         add_cors(wsi, preflight);
@@ -91,7 +91,7 @@ int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
             return responder_.respond(wsi, error_response(wsi, kBadHandshakeMethod, "handshake"));
         }
         EioSession& session = open_session(wsi, EioSession::Transport::polling);
-        state = {this, &session, WsiState::poll_get};
+        state = {this, &session, WsiKind::poll_get};
         session.poll_get = wsi;
         return on_http_writeable(wsi, state);
     }
@@ -105,7 +105,7 @@ int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
             protocol_error(*session, "overlapping GET requests");
             return responder_.respond(wsi, error_response(wsi, kBadRequest, "overlapping GET"));
         }
-        state = {this, session, WsiState::poll_get};
+        state = {this, session, WsiKind::poll_get};
         session->poll_get = wsi;
         // No time limit from lws while the poll waits: the heartbeat ends it.
         lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
@@ -125,7 +125,7 @@ int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
             add_cors(wsi, too_large);
             return responder_.respond(wsi, too_large);
         }
-        state = {this, session, WsiState::poll_post};
+        state = {this, session, WsiKind::poll_post};
         session->poll_post = wsi;
         session->post_body.clear();
         return 0;  // the body arrives in on_http_body
@@ -135,14 +135,14 @@ int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
 
 int EioServer::on_http_body(lws* wsi, WsiState& state, std::string_view chunk) {
     (void)wsi;
-    EioSession* session = state.session;
+    EioSession* session = session_of(state);
     // A refused body is read to its end and dropped.
-    if (state.kind != WsiState::poll_post || session == nullptr) return 0;
+    if (state.kind != WsiKind::poll_post || session == nullptr) return 0;
     if (session->post_body.size() + chunk.size() > options_.max_payload) {
         log::info("engine.io: {} ({}): closed: POST body over {} bytes", session->sid,
                   session->peer, options_.max_payload);
         session->poll_post = nullptr;
-        state = {this, nullptr, WsiState::post_refused};
+        state = {this, nullptr, WsiKind::post_refused};
         close(*session, "payload too large");
         return 0;  // the rest is read and dropped; on_http_body_done answers 413
     }
@@ -151,9 +151,9 @@ int EioServer::on_http_body(lws* wsi, WsiState& state, std::string_view chunk) {
 }
 
 int EioServer::on_http_body_done(lws* wsi, WsiState& state) {
-    EioSession* session = state.session;
-    bool refused = state.kind == WsiState::post_refused;
-    state = {this, nullptr, WsiState::none};
+    EioSession* session = session_of(state);
+    bool refused = state.kind == WsiKind::post_refused;
+    state = {this, nullptr, WsiKind::none};
     HttpResponse ok = HttpResponse::text(200, "ok");
     ok.content_type = "text/html";
     add_cors(wsi, ok);
@@ -201,12 +201,12 @@ int EioServer::on_http_writeable(lws* wsi, WsiState& state) {
     // The payload is built first and moved into the response once: GCC 12 at
     // -O3 misreads assigning literals to the response's string (-Wrestrict).
     std::string payload;
-    if (state.kind == WsiState::poll_close) {
+    if (state.kind == WsiKind::poll_close) {
         payload.push_back('1');  // the close packet, for a session the server ended
-    } else if (state.kind == WsiState::poll_release) {
+    } else if (state.kind == WsiKind::poll_release) {
         payload.push_back('6');  // noop: the client closed the session itself
-    } else if (state.kind == WsiState::poll_get && state.session != nullptr) {
-        EioSession& session = *state.session;
+    } else if (state.kind == WsiKind::poll_get && session_of(state) != nullptr) {
+        EioSession& session = *session_of(state);
         if (session.upgrading || session.transport != EioSession::Transport::polling) {
             payload.push_back('6');  // noop: releases the client so it can finish the upgrade
         } else if (has_output(session)) {
@@ -218,7 +218,7 @@ int EioServer::on_http_writeable(lws* wsi, WsiState& state) {
     } else {
         return 0;
     }
-    state = {this, nullptr, WsiState::none};
+    state = {this, nullptr, WsiKind::none};
     HttpResponse response = HttpResponse::text(200, std::move(payload));
     add_cors(wsi, response);
     return responder_.respond(wsi, response);
@@ -226,8 +226,8 @@ int EioServer::on_http_writeable(lws* wsi, WsiState& state) {
 
 void EioServer::on_http_closed(lws* wsi, WsiState& state) {
     responder_.forget(wsi);
-    EioSession* session = state.session;
-    state = {this, nullptr, WsiState::none};
+    EioSession* session = session_of(state);
+    state = {this, nullptr, WsiKind::none};
     if (session == nullptr) return;
     if (session->poll_get == wsi) {
         session->poll_get = nullptr;

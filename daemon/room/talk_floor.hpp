@@ -9,6 +9,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "talker_id.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,12 +21,6 @@
 
 namespace clubvoice {
 
-struct TalkerId {
-    std::string id;    // the Socket.IO socket id
-    std::string name;  // from CONNECT auth; may be empty
-
-    bool operator==(const TalkerId& other) const { return id == other.id; }
-};
 nlohmann::json to_json(const TalkerId& who);  // {"id", "name"}
 
 // The answer to a `talk` request: {granted, holder, reason?}.

@@ -57,7 +57,7 @@ nlohmann::json RoomNamespace::config_json() const {
 
 void RoomNamespace::on_connect(SioSocket& socket) {
     log::info("client {} connected from {} ({} now)", socket.id(), socket.peer(), clients());
-    server_.engine().subscribe(socket.session());  // the room's audio, from the next frame on
+    server_.eio_server().subscribe(socket.session());  // the room's audio, from the next frame on
     socket.emit("config", nlohmann::json::array({config_json()}));
     clients_changed();
 }
@@ -103,12 +103,12 @@ void RoomNamespace::refuse(SioSocket& socket, std::string_view event, std::strin
         return;
     }
     log::warning("client {} ({}): closed: {}", socket.id(), socket.peer(), problem);
-    server_.engine().close(socket.session(), "invalid event");  // last use of `socket`
+    server_.eio_server().close(socket.session(), "invalid event");  // last use of `socket`
 }
 
 void RoomNamespace::on_disconnect(SioSocket& socket, std::string_view reason) {
     log::info("client {} left: {} ({} remain)", socket.id(), reason, clients());
-    server_.engine().unsubscribe(socket.session());
+    server_.eio_server().unsubscribe(socket.session());
     talk_.on_disconnect(socket);
     levels_subscribers_.erase(socket.id());
     if (levels_subscribers_.empty()) levels_timer_.close();

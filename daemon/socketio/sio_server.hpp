@@ -82,7 +82,7 @@ class SioServer : private EioHandler {
     SioServer(const SioServer&) = delete;
     SioServer& operator=(const SioServer&) = delete;
 
-    EioServer& engine() { return engine_; }
+    EioServer& eio_server() { return eio_; }
     void add_namespace(const std::string& nsp, SioNamespaceHandlers handlers);
     // New timings and limits (a reload); sessions already open keep their heartbeat.
     void apply(const SioOptions& options);
@@ -95,7 +95,7 @@ class SioServer : private EioHandler {
     std::uint64_t protocol_errors() const { return protocol_errors_; }
 
     // Closes every session (shutdown), while the handlers still exist.
-    void close_all() { engine_.close_all("server stopped"); }
+    void close_all() { eio_.close_all("server stopped"); }
 
   private:
     friend class SioSocket;
@@ -129,7 +129,7 @@ class SioServer : private EioHandler {
 
     uv_loop_t* loop_;
     SioOptions options_;
-    EioServer engine_;
+    EioServer eio_;
     std::map<std::string, Namespace> namespaces_;
     std::unordered_map<EioSession*, std::unique_ptr<Client>> clients_;
     std::uint64_t protocol_errors_ = 0;

@@ -156,9 +156,9 @@ void WebServer::begin_shutdown() {
     if (context_) lws_context_destroy(context_.get());
 }
 
-EioServer* WebServer::engine_for(std::string_view path) const {
-    for (EioServer* engine : engines_) {
-        if (engine->owns_path(path)) return engine;
+ConnectionHandler* WebServer::handler_for(std::string_view path) const {
+    for (ConnectionHandler* handler : handlers_) {
+        if (handler->owns_path(path)) return handler;
     }
     return nullptr;
 }
@@ -174,54 +174,47 @@ int WebServer::callback(lws* wsi, lws_callback_reasons reason, void* user, void*
 }
 
 void WebServer::on_callback_error(lws_callback_reasons reason, WsiState* state) noexcept {
-    EioSession* session = state != nullptr ? state->session : nullptr;
-    try {
-        report_current_exception(
-            session != nullptr
-                ? fmt::format("session {} ({}), lws reason {}", session->sid, session->peer,
-                              static_cast<int>(reason))
-                : fmt::format("an HTTP connection, lws reason {}", static_cast<int>(reason)));
-        if (session != nullptr && state->server != nullptr) {
-            state->server->close(*session, "internal error");
-        }
-    } catch (...) {
-        report_internal_error("closing a session after an internal error", "failed");
+    if (state != nullptr && state->handler != nullptr) {
+        state->handler->on_callback_error(*state, static_cast<int>(reason));
+        return;
     }
+    report_current_exception(
+        fmt::format("an HTTP connection, lws reason {}", static_cast<int>(reason)));
 }
 
 int WebServer::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     auto* self = static_cast<WebServer*>(lws_context_user(lws_get_context(wsi)));
     auto* state = static_cast<WsiState*>(user);
-    EioServer* engine = state != nullptr ? state->server : nullptr;
+    ConnectionHandler* handler = state != nullptr ? state->handler : nullptr;
     std::string_view data(static_cast<const char*>(in), in != nullptr ? len : 0);
     switch (reason) {
         case LWS_CALLBACK_HTTP:
             return self->on_http(wsi, state, data);
         case LWS_CALLBACK_HTTP_BODY:
-            return engine != nullptr ? engine->on_http_body(wsi, *state, data) : 0;
+            return handler != nullptr ? handler->on_http_body(wsi, *state, data) : 0;
         case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
             int rc = 0;
             if (self->responder_.on_body_done(wsi, &rc)) return rc;
-            if (engine != nullptr) return engine->on_http_body_done(wsi, *state);
+            if (handler != nullptr) return handler->on_http_body_done(wsi, *state);
             break;
         }
         case LWS_CALLBACK_HTTP_WRITEABLE:
             if (self->responder_.has_pending(wsi)) return self->responder_.on_writeable(wsi);
-            return engine != nullptr ? engine->on_http_writeable(wsi, *state) : 0;
+            return handler != nullptr ? handler->on_http_writeable(wsi, *state) : 0;
         case LWS_CALLBACK_CLOSED_HTTP:
             self->responder_.forget(wsi);
-            if (engine != nullptr) engine->on_http_closed(wsi, *state);
+            if (handler != nullptr) handler->on_http_closed(wsi, *state);
             break;
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
             return self->on_confirm_upgrade(wsi);
         case LWS_CALLBACK_ESTABLISHED:
             return self->on_established(wsi, state);
         case LWS_CALLBACK_RECEIVE:
-            return engine != nullptr ? engine->on_ws_receive(wsi, *state, data) : -1;
+            return handler != nullptr ? handler->on_ws_receive(wsi, *state, data) : -1;
         case LWS_CALLBACK_SERVER_WRITEABLE:
-            return engine != nullptr ? engine->on_ws_writeable(wsi, *state) : -1;
+            return handler != nullptr ? handler->on_ws_writeable(wsi, *state) : -1;
         case LWS_CALLBACK_CLOSED:
-            if (engine != nullptr) engine->on_ws_closed(wsi, *state);
+            if (handler != nullptr) handler->on_ws_closed(wsi, *state);
             break;
         default:
             break;
@@ -232,9 +225,9 @@ int WebServer::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void*
 int WebServer::on_http(lws* wsi, WsiState* state, std::string_view path) {
     std::string_view method = request_method(wsi);
     responder_.on_request(wsi);
-    if (state != nullptr) *state = {nullptr, nullptr, WsiState::none};
-    if (EioServer* engine = engine_for(path); engine != nullptr && state != nullptr) {
-        return engine->on_http(wsi, *state, method);
+    if (state != nullptr) *state = {nullptr, nullptr, 0};
+    if (ConnectionHandler* handler = handler_for(path); handler != nullptr && state != nullptr) {
+        return handler->on_http(wsi, *state, method);
     }
     HttpResponse response = handler_(HttpRequest{method, path});
     log::debug("http: {} {} -> {}", method, path, response.status);
@@ -244,8 +237,8 @@ int WebServer::on_http(lws* wsi, WsiState* state, std::string_view path) {
 
 int WebServer::on_confirm_upgrade(lws* wsi) {
     std::string path = request_header(wsi, WSI_TOKEN_GET_URI).value_or("");
-    EioServer* engine = engine_for(path);
-    if (engine != nullptr && engine->on_ws_filter(wsi) == 0) return 0;
+    ConnectionHandler* handler = handler_for(path);
+    if (handler != nullptr && handler->on_ws_filter(wsi) == 0) return 0;
     // Refuse with a complete response written at once; lws ends the transaction.
     HttpResponse refusal = HttpResponse::json(400, R"({"code":3,"message":"Bad request"})");
     std::array<unsigned char, LWS_PRE + 512> buffer{};
@@ -262,15 +255,15 @@ int WebServer::on_confirm_upgrade(lws* wsi) {
     if (lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_HEADERS) < 0) {
         return -1;
     }
-    log::debug("engine.io: refused a WebSocket handshake for {}", path);
+    log::debug("http: refused a WebSocket handshake for {}", path);
     return 1;
 }
 
 int WebServer::on_established(lws* wsi, WsiState* state) {
     std::string path = request_header(wsi, WSI_TOKEN_GET_URI).value_or("");
-    EioServer* engine = engine_for(path);
-    if (engine == nullptr || state == nullptr) return -1;
-    return engine->on_ws_established(wsi, *state);
+    ConnectionHandler* handler = handler_for(path);
+    if (handler == nullptr || state == nullptr) return -1;
+    return handler->on_ws_established(wsi, *state);
 }
 
 }  // namespace clubvoice

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "jitter_buffer.hpp"
-#include "talk_floor.hpp"
+#include "talker_id.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -55,7 +55,7 @@ struct EioCounters {
     std::uint64_t floods = 0;  // sessions closed for sending too many messages
 };
 
-class EioServer {
+class EioServer final : public ConnectionHandler {
   public:
     EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler, HttpResponder& responder);
     ~EioServer();
@@ -65,7 +65,7 @@ class EioServer {
     const EioOptions& options() const { return options_; }
     // New timings and limits; the path and the stream ring stay as they are.
     void apply(const EioOptions& options);
-    bool owns_path(std::string_view path) const;
+    bool owns_path(std::string_view path) const override;
 
     // Sends a control packet (never dropped) to one session.
     void send(EioSession& session, OutgoingPtr packet);
@@ -82,17 +82,18 @@ class EioServer {
     const EioCounters& counters() const { return counters_; }
     std::uint64_t stream_drops() const;
 
-    // The libwebsockets callback hands these over.
-    int on_http(lws* wsi, WsiState& state, std::string_view method);
-    int on_http_body(lws* wsi, WsiState& state, std::string_view chunk);
-    int on_http_body_done(lws* wsi, WsiState& state);
-    int on_http_writeable(lws* wsi, WsiState& state);
-    void on_http_closed(lws* wsi, WsiState& state);
-    int on_ws_filter(lws* wsi);
-    int on_ws_established(lws* wsi, WsiState& state);
-    int on_ws_receive(lws* wsi, WsiState& state, std::string_view data);
-    int on_ws_writeable(lws* wsi, WsiState& state);
-    void on_ws_closed(lws* wsi, WsiState& state);
+    // The lws host (WebServer) hands these over.
+    int on_http(lws* wsi, WsiState& state, std::string_view method) override;
+    int on_http_body(lws* wsi, WsiState& state, std::string_view chunk) override;
+    int on_http_body_done(lws* wsi, WsiState& state) override;
+    int on_http_writeable(lws* wsi, WsiState& state) override;
+    void on_http_closed(lws* wsi, WsiState& state) override;
+    int on_ws_filter(lws* wsi) override;
+    int on_ws_established(lws* wsi, WsiState& state) override;
+    int on_ws_receive(lws* wsi, WsiState& state, std::string_view data) override;
+    int on_ws_writeable(lws* wsi, WsiState& state) override;
+    void on_ws_closed(lws* wsi, WsiState& state) override;
+    void on_callback_error(WsiState& state, int lws_reason) noexcept override;
 
   private:
     EioSession* find(std::string_view sid);
