@@ -13,12 +13,13 @@ namespace clubvoice {
 CliOptions parse_cli(int argc, char** argv) {
     CliOptions options;
     options.config_path = std::string(kDefaultConfigPath);
-    enum { kCheckConfig = 1000, kVersion };
-    const std::array<option, 6> long_options{{
+    enum { kCheckConfig = 1000, kVersion, kListMetrics };
+    const std::array<option, 7> long_options{{
         {"config", required_argument, nullptr, 'c'},
         {"verbose", no_argument, nullptr, 'v'},
         {"check-config", no_argument, nullptr, kCheckConfig},
         {"version", no_argument, nullptr, kVersion},
+        {"list-metrics", no_argument, nullptr, kListMetrics},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     }};
@@ -42,6 +43,9 @@ CliOptions parse_cli(int argc, char** argv) {
             case kVersion:
                 options.version = true;
                 break;
+            case kListMetrics:
+                options.list_metrics = true;
+                break;
             case ':':
                 throw UsageError(fmt::format("option {} needs an argument", argv[optind - 1]));
             default:
@@ -54,13 +58,16 @@ CliOptions parse_cli(int argc, char** argv) {
 
 std::string usage_text() {
     return fmt::format(
-        "usage: clubvoiced [-c FILE] [-v|-vv] [--check-config] [--version] [--help]\n"
+        "usage: clubvoiced [-c FILE] [-v|-vv] [--check-config] [--list-metrics] [--version] "
+        "[--help]\n"
         "\n"
         "Puts a room's sound device on the web: browsers listen live and talk back.\n"
         "\n"
         "  -c, --config FILE  configuration file (default {})\n"
         "  -v, --verbose      log more: -v info, -vv debug (adds to log.level)\n"
         "      --check-config validate the configuration file and exit\n"
+        "      --list-metrics print every figure of /metrics and /status (name, type,\n"
+        "                     unit, /status path, help; tab-separated) and exit\n"
         "      --version      print the version and exit\n"
         "  -h, --help         print this help and exit\n"
         "\n"

@@ -1,4 +1,5 @@
-// The command line: clubvoiced [-c FILE] [-v|-vv] [--check-config] [--version] [--help]
+// The command line: clubvoiced [-c FILE] [-v|-vv] [--check-config] [--list-metrics]
+// [--version] [--help]
 #pragma once
 
 #include <stdexcept>
@@ -11,6 +12,7 @@ struct CliOptions {
     int verbosity = 0;  // each -v raises the log level one step above the config's
     bool check_config = false;
     bool version = false;
+    bool list_metrics = false;
     bool help = false;
 };
 

@@ -3,7 +3,8 @@
 #include "config_keys.hpp"
 #include "internal_errors.hpp"
 #include "log.hpp"
-#include "prometheus.hpp"
+#include "loop_thread.hpp"
+#include "metrics.hpp"
 #include "version.hpp"
 
 #include <fmt/format.h>
@@ -29,18 +30,6 @@ void Daemon::apply_log_level() {
     log::set_level(static_cast<log::Level>(std::max(wanted, static_cast<int>(config_.log.level))));
 }
 
-void Daemon::publish_frame(const EncodedFrame& frame) {
-    // Encoded once, framed once: every listener's session takes a reference
-    // from the engine's stream ring.
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(frame.opus.data());
-    sio::Packet packet{sio::PacketType::event, "/", std::nullopt,
-                       nlohmann::json::array({"audio",
-                                              {{"seq", frame.seq}, {"t", frame.capture_ms}},
-                                              nlohmann::json::binary(std::vector<std::uint8_t>(
-                                                  bytes, bytes + frame.opus.size()))})};
-    sio_->eio_server().publish(make_outgoing(packet, true));
-}
-
 bool Daemon::alive() {
     // The loop runs (this is called from its timer) and the audio thread moves.
     if (stopping_) return false;
@@ -54,79 +43,19 @@ StatusSources Daemon::status_sources() {
     StatusSources sources;
     sources.status = [this](nlohmann::json& status) {
         if (!sio_) return;
-        const EioServer& engine = sio_->eio_server();
-        const EioCounters& c = engine.counters();
-        auto& server = status["server"];
-        server["sessions"] = engine.session_count();
-        server["clients"] = room_->clients();
-        server["sessions_opened"] = c.sessions_opened;
-        server["upgrades"] = c.upgrades;
-        server["protocol_errors"] = c.protocol_errors + sio_->protocol_errors();
-        server["ping_timeouts"] = c.ping_timeouts;
-        server["send_queue_overflows"] = c.queue_overflows;
-        server["lag_disconnects"] = c.lag_disconnects;
-        server["flood_disconnects"] = c.floods;
-        server["stream_drops"] = engine.stream_drops();
-        server["invalid_events"] = room_->counters().invalid_events;
-        server["unknown_events"] = room_->counters().unknown_events;
-        server["invalid_auth"] = room_->counters().invalid_auth;
-        server["internal_errors"] = internal_errors();
-        if (loop_monitor_) {
-            const PassTimer& p = loop_monitor_->passes();
-            status["loop"] = {{"passes", p.passes()},
-                              {"busy_s", p.busy_seconds()},
-                              {"longest_pass_last_s_ms", p.longest_last_second_ms()},
-                              {"longest_pass_ms", p.longest_ms()},
-                              {"passes_over_frame", p.over_budget()}};
-        }
+        StatusWriter figures(status);
+        room_->report(figures);
+        if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
     };
     sources.metrics = [this](std::string& out) {
         if (!sio_) return;
-        const EioServer& engine = sio_->eio_server();
-        const EioCounters& c = engine.counters();
-        auto n = [](auto v) { return static_cast<double>(v); };
-        append_metric(out, "clubvoice_sessions", MetricType::gauge, "Open Engine.IO sessions.",
-                      n(engine.session_count()));
-        append_metric(out, "clubvoice_clients", MetricType::gauge,
-                      "Socket.IO clients in the room namespace.", n(room_->clients()));
-        append_metric(out, "clubvoice_sessions_opened_total", MetricType::counter,
-                      "Engine.IO sessions opened.", n(c.sessions_opened));
-        append_metric(out, "clubvoice_upgrades_total", MetricType::counter,
-                      "Polling sessions upgraded to WebSocket.", n(c.upgrades));
-        append_metric(out, "clubvoice_protocol_errors_total", MetricType::counter,
-                      "Sessions closed for malformed Engine.IO or Socket.IO input.",
-                      n(c.protocol_errors + sio_->protocol_errors()));
-        append_metric(out, "clubvoice_ping_timeouts_total", MetricType::counter,
-                      "Sessions closed because a ping went unanswered.", n(c.ping_timeouts));
-        append_metric(out, "clubvoice_send_queue_overflows_total", MetricType::counter,
-                      "Sessions closed because they did not take their control packets.",
-                      n(c.queue_overflows));
-        append_metric(out, "clubvoice_lag_disconnects_total", MetricType::counter,
-                      "Listeners closed because they took no audio for too long.",
-                      n(c.lag_disconnects));
-        append_metric(out, "clubvoice_flood_disconnects_total", MetricType::counter,
-                      "Sessions closed for sending more than server.max_messages_per_s.",
-                      n(c.floods));
-        append_metric(out, "clubvoice_stream_drops_total", MetricType::counter,
-                      "Audio packets skipped for listeners that fell behind.",
-                      n(engine.stream_drops()));
-        append_metric(out, "clubvoice_invalid_events_total", MetricType::counter,
-                      "Client events of a wrong shape (answered with an error, or closed).",
-                      n(room_->counters().invalid_events));
-        append_metric(out, "clubvoice_unknown_events_total", MetricType::counter,
-                      "Client events of names this server does not know (ignored).",
-                      n(room_->counters().unknown_events));
-        append_metric(out, "clubvoice_invalid_auth_total", MetricType::counter,
-                      "Connections refused for a wrong-shaped CONNECT auth payload.",
-                      n(room_->counters().invalid_auth));
-        append_metric(out, "clubvoice_internal_errors_total", MetricType::counter,
-                      "Exceptions caught where libwebsockets or libuv call the daemon.",
-                      n(internal_errors()));
-        if (loop_monitor_) loop_monitor_->passes().append_metrics(out, "clubvoice_loop");
-        if (audio_) audio_->append_metrics(out);
-        if (talk_) talk_->append_metrics(out);
+        PrometheusWriter figures(out);
+        room_->report(figures);
+        if (loop_monitor_) loop_monitor_->passes().report(figures);
+        if (audio_) audio_->report(figures);
+        if (talk_) talk_->report(figures);
     };
     sources.health = [this](nlohmann::json& health) {
         if (!audio_) return;
@@ -159,6 +88,7 @@ SioOptions Daemon::sio_options() const {
 }
 
 void Daemon::run() {
+    bind_loop_thread();  // from here on, loop-only methods check who calls them
     log::notice("clubvoiced {} starting: config {}, capture {}, playback {}, mode {}", kVersion,
                 config_path_, config_.audio.capture.device, config_.audio.playback.device,
                 to_string(config_.audio.mode));
@@ -166,26 +96,22 @@ void Daemon::run() {
 
     loop_monitor_ = std::make_unique<LoopMonitor>(loop_.get(), frame_ns());
     sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
-    // Called on the talk mixer's thread, which runs only while audio_ exists
-    // and holds its lock while the engine restarts.
-    PlaybackOut playback{
-        [this] { return audio_->playback_queued(); },
-        [this](std::span<const float> mix) { return audio_->play(mix); },
-        [this](bool active) { audio_->set_talkers_playing(active); },
-    };
-    talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, std::move(playback),
-                                          [this](bool loud) {
+    audience_ = std::make_unique<Audience>(*sio_);
+    audio_ = std::make_unique<AudioEngine>(
+        loop_.get(), config_, [this](const EncodedFrame& f) { audience_->publish(f); });
+    // The talk mixer's thread runs only while audio_ exists (started after
+    // it, stopped before it goes) and holds its lock while the engine restarts.
+    talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, *audience_,
+                                          audio_->playback_out(), [this](bool loud) {
                                               if (audio_) audio_->set_room_ducked(loud);
                                           });
-    room_ = std::make_unique<RoomNamespace>(loop_.get(), *sio_, config_, *talk_, [this] {
-        return audio_ ? audio_->capture_level_dbfs() : -120.0F;
-    });
+    room_ = std::make_unique<RoomNamespace>(
+        loop_.get(), *sio_, config_, *audience_, *talk_,
+        [this] { return audio_ ? audio_->capture_level_dbfs() : -120.0F; });
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);
     web_->add_handler(sio_->eio_server());
-    audio_ = std::make_unique<AudioEngine>(loop_.get(), config_,
-                                           [this](const EncodedFrame& f) { publish_frame(f); });
     audio_->start();
     talk_->start_mixer();
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
@@ -254,6 +180,14 @@ void Daemon::stop() {
     if (audio_) audio_->stop();
     if (sio_) sio_->close_all();
     if (web_) web_->begin_shutdown();
+}
+
+void describe_metrics(MetricWriter& out) {
+    HttpRoutes::report(out);
+    RoomNamespace::describe_metrics(out);
+    PassTimer().report(out);
+    AudioEngine::describe_metrics(out);
+    TalkService::describe_metrics(out);
 }
 
 }  // namespace clubvoice

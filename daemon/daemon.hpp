@@ -34,7 +34,6 @@ class Daemon {
     SioOptions sio_options() const;
     std::int64_t frame_ns() const;  // the budget a loop pass is measured against
     StatusSources status_sources();
-    void publish_frame(const EncodedFrame& frame);
     bool alive();
 
     std::string config_path_;
@@ -47,6 +46,7 @@ class Daemon {
     SystemdNotifier notifier_;
     HttpResponder responder_;
     std::unique_ptr<SioServer> sio_;
+    std::unique_ptr<Audience> audience_;
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<RoomNamespace> room_;
     std::unique_ptr<AudioEngine> audio_;
@@ -59,5 +59,9 @@ class Daemon {
     UvSignal sighup_;
     bool stopping_ = false;
 };
+
+// Every figure the daemon exports, described (values are zero): what
+// `clubvoiced --list-metrics` prints.
+void describe_metrics(MetricWriter& out);
 
 }  // namespace clubvoice

@@ -26,6 +26,15 @@ int main(int argc, char** argv) {
         fmt::print("{}", usage_text());
         return 0;
     }
+    if (options.list_metrics) {
+        MetricList list;
+        describe_metrics(list);
+        for (const MetricInfo& m : list.infos()) {
+            fmt::print("{}\t{}\t{}\t{}\t{}\n", m.name, to_string(m.type), m.unit, m.status_path,
+                       m.help);
+        }
+        return 0;
+    }
     if (options.version) {
         fmt::print("clubvoiced {}\n", kVersion);
         return 0;

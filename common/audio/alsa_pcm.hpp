@@ -66,8 +66,6 @@ class AlsaPcm {
     // call, the direction and the device.
     static AlsaPcm open(const PcmRequest& request);
 
-    const std::string& device() const { return device_; }
-    PcmDirection direction() const { return direction_; }
     const PcmGranted& granted() const { return granted_; }
 
     // Audio-thread calls. Negative results are ALSA error codes.
@@ -81,7 +79,6 @@ class AlsaPcm {
     // Recovers from an xrun or a suspend (snd_pcm_recover, silently); the
     // stream is then prepared and needs start().
     int recover(int error) noexcept { return snd_pcm_recover(pcm_.get(), error, 1); }
-    int prepare() noexcept { return snd_pcm_prepare(pcm_.get()); }
     int start() noexcept { return snd_pcm_start(pcm_.get()); }
 
   private:

@@ -63,10 +63,6 @@ struct JitterCounters {
     }
 };
 
-// Whether an Opus packet carries in-band FEC for the frame before it (the
-// SILK LBRR flag of its first frame; CELT-only packets never do).
-bool opus_packet_has_fec(std::string_view packet);
-
 class JitterBuffer {
   public:
     static constexpr int kSampleRateHz = 48000;

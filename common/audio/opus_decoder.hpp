@@ -3,7 +3,7 @@
 // browsers send. Thread: one owner.
 #pragma once
 
-#include "opus_encoder.hpp"  // OpusError
+#include "opus_error.hpp"
 
 #include <opus/opus.h>
 

@@ -15,9 +15,6 @@ void check(int rc, const char* call) {
 
 }  // namespace
 
-OpusError::OpusError(const std::string& call, int code)
-    : std::runtime_error(fmt::format("{}: {}", call, opus_strerror(code))), code_(code) {}
-
 OpusEncoder::OpusEncoder(int channels, const OpusEncoderSettings& settings)
     : channels_(channels), settings_(settings), packet_(kMaxPacketBytes) {
     configure(settings);  // creates the encoder, as there is none yet

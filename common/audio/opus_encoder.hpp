@@ -4,26 +4,16 @@
 // Errors name the call and libopus' reason. Thread: loop (one owner).
 #pragma once
 
+#include "opus_error.hpp"
+
 #include <opus/opus.h>
 
-#include <cstdint>
 #include <memory>
 #include <span>
-#include <stdexcept>
-#include <string>
 #include <string_view>
 #include <vector>
 
 namespace clubvoice {
-
-class OpusError : public std::runtime_error {
-  public:
-    OpusError(const std::string& call, int code);
-    int code() const { return code_; }
-
-  private:
-    int code_;
-};
 
 struct OpusEncoderSettings {
     int bitrate_kbps = 32;

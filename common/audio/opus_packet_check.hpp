@@ -9,6 +9,11 @@
 
 namespace clubvoice {
 
+// How long a talker's packet may last. The room refuses others (shorter ones
+// cost too much per packet), and the jitter buffer sizes its ring for these.
+inline constexpr int kMinOpusPacketMs = 10;
+inline constexpr int kMaxOpusPacketMs = 60;
+
 struct OpusPacketCheck {
     int samples = 0;      // duration at 48 kHz, when valid
     std::string problem;  // why it is refused; empty when valid

@@ -1,5 +1,6 @@
 #include "config_keys.hpp"
 
+#include "log.hpp"
 #include "version.hpp"
 
 #include <fmt/format.h>
@@ -216,14 +217,6 @@ constexpr std::array<std::pair<std::string_view, int>, 4> kFrameMs{{
     {"60", 60},
 }};
 
-constexpr std::array<std::pair<std::string_view, log::Level>, 5> kLevels{{
-    {"error", log::Level::error},
-    {"warning", log::Level::warning},
-    {"notice", log::Level::notice},
-    {"info", log::Level::info},
-    {"debug", log::Level::debug},
-}};
-
 std::vector<ConfigKey> make_keys() {
     std::vector<ConfigKey> keys;
     keys.push_back(restart_only(string_key(
@@ -348,7 +341,7 @@ std::vector<ConfigKey> make_keys() {
         "ducking.room.release_ms", [](Config& c) -> int& { return c.ducking.room.release_ms; }, 1,
         10000, "how quickly the room comes back once talkers are quiet, in ms"));
     keys.push_back(choice_key<log::Level>(
-        "log.level", [](Config& c) -> log::Level& { return c.log.level; }, kLevels,
+        "log.level", [](Config& c) -> log::Level& { return c.log.level; }, log::kLevelNames,
         "least important messages logged (-v raises it to info, -vv to debug)"));
     keys.push_back(string_key(
         "web.root", [](Config& c) -> std::string& { return c.web.root; },

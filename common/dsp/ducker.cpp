@@ -3,7 +3,6 @@
 #include "dsp/level_meter.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace clubvoice::dsp {
 namespace {

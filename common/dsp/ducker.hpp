@@ -28,7 +28,6 @@ class Ducker {
     const Settings& settings() const { return settings_; }
 
     void set_ducked(bool ducked) { ducked_ = ducked; }
-    bool ducked() const { return ducked_; }
 
     // Processes interleaved audio with `channels` channels in place.
     void process(std::span<float> samples, int channels = 1);

@@ -19,7 +19,6 @@ class Limiter {
     // Mono, or interleaved channels: each sample is limited against the shared envelope.
     void process(std::span<float> samples);
 
-    float ceiling() const { return ceiling_; }  // linear
     // Current gain reduction in dB (0 while the signal is under the ceiling, > 0 while limiting).
     float gain_reduction_db() const;
 

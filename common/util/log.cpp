@@ -1,6 +1,5 @@
 #include "log.hpp"
 
-#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -12,25 +11,10 @@ namespace {
 std::atomic<Level> current_level{Level::notice};
 std::atomic<bool> journal_prefixes{false};
 
-constexpr std::array<std::pair<Level, std::string_view>, 5> kNames{{
-    {Level::error, "error"},
-    {Level::warning, "warning"},
-    {Level::notice, "notice"},
-    {Level::info, "info"},
-    {Level::debug, "debug"},
-}};
-
 }  // namespace
 
-std::optional<Level> parse_level(std::string_view name) {
-    for (const auto& [lvl, text] : kNames) {
-        if (text == name) return lvl;
-    }
-    return std::nullopt;
-}
-
 std::string_view level_name(Level lvl) {
-    for (const auto& [l, text] : kNames) {
+    for (const auto& [text, l] : kLevelNames) {
         if (l == lvl) return text;
     }
     return "unknown";
@@ -43,9 +27,6 @@ void init_from_environment() {
 
 void set_level(Level lvl) {
     current_level = lvl;
-}
-Level level() {
-    return current_level;
 }
 bool enabled(Level lvl) {
     return static_cast<int>(lvl) <= static_cast<int>(current_level.load());

@@ -9,7 +9,7 @@
 
 #include <fmt/core.h>
 
-#include <optional>
+#include <array>
 #include <string_view>
 #include <utility>
 
@@ -17,13 +17,19 @@ namespace clubvoice::log {
 
 enum class Level { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
 
-std::optional<Level> parse_level(std::string_view name);
+// Each level's name, as log lines and the configuration (log.level) spell it.
+inline constexpr std::array<std::pair<std::string_view, Level>, 5> kLevelNames{{
+    {"error", Level::error},
+    {"warning", Level::warning},
+    {"notice", Level::notice},
+    {"info", Level::info},
+    {"debug", Level::debug},
+}};
 std::string_view level_name(Level level);
 
 // Decides between journal prefixes and plain lines from JOURNAL_STREAM.
 void init_from_environment();
 void set_level(Level level);
-Level level();
 bool enabled(Level level);
 void write(Level level, std::string_view message);
 

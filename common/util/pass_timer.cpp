@@ -1,9 +1,5 @@
 #include "pass_timer.hpp"
 
-#include "prometheus.hpp"
-
-#include <fmt/format.h>
-
 #include <algorithm>
 
 namespace clubvoice {
@@ -34,26 +30,33 @@ std::array<std::uint64_t, PassTimer::kBounds.size() + 1> PassTimer::cumulative()
     return out;
 }
 
-void PassTimer::append_metrics(std::string& out, const std::string& prefix) const {
-    const std::string name = prefix + "_pass_seconds";
-    fmt::format_to(std::back_inserter(out),
-                   "# HELP {0} How long each pass of the event loop kept it busy.\n"
-                   "# TYPE {0} histogram\n",
-                   name);
+namespace {
+
+constexpr MetricInfo kPassSeconds{"clubvoice_loop_pass_seconds", MetricType::histogram, "s",
+                                  "/loop/passes",
+                                  "How long each pass of the event loop kept it busy."};
+
+constexpr auto kLoopMetrics = std::to_array<Metric<PassTimer>>({
+    {{"clubvoice_loop_busy_seconds_total", MetricType::counter, "s", "/loop/busy_s",
+      "Time the event loop spent working (not waiting in its poll)."},
+     [](const PassTimer& t) { return t.busy_seconds(); }},
+    {{"clubvoice_loop_longest_pass_ms", MetricType::gauge, "ms", "/loop/longest_pass_last_s_ms",
+      "The longest event-loop pass of the last whole second, in ms."},
+     [](const PassTimer& t) { return t.longest_last_second_ms(); }},
+    {{"clubvoice_loop_longest_pass_ever_ms", MetricType::gauge, "ms", "/loop/longest_pass_ms",
+      "The longest event-loop pass since the daemon started, in ms."},
+     [](const PassTimer& t) { return t.longest_ms(); }},
+    {{"clubvoice_loop_passes_over_frame_total", MetricType::counter, "", "/loop/passes_over_frame",
+      "Event-loop passes longer than one audio frame (audio.frame_ms)."},
+     [](const PassTimer& t) { return static_cast<double>(t.over_budget()); }},
+});
+
+}  // namespace
+
+void PassTimer::report(MetricWriter& out) const {
     const auto counts = cumulative();
-    for (std::size_t i = 0; i < kBounds.size(); ++i) {
-        fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"{}\"}} {}\n", name, kBounds[i],
-                       counts[i]);
-    }
-    fmt::format_to(std::back_inserter(out),
-                   "{0}_bucket{{le=\"+Inf\"}} {1}\n{0}_sum {2}\n{0}_count {1}\n", name, passes_,
-                   busy_seconds());
-    append_metric(out, prefix + "_longest_pass_ms", MetricType::gauge,
-                  "The longest event-loop pass of the last whole second, in ms.",
-                  longest_last_second_ms());
-    append_metric(out, prefix + "_passes_over_frame_total", MetricType::counter,
-                  "Event-loop passes longer than one audio frame (audio.frame_ms).",
-                  static_cast<double>(over_budget_));
+    out.add_histogram(kPassSeconds, kBounds, counts, busy_seconds());
+    write_metrics<PassTimer>(kLoopMetrics, *this, out);
 }
 
 }  // namespace clubvoice

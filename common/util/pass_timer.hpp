@@ -4,9 +4,10 @@
 // packet). Pure: the loop feeds it durations and times. Thread: one owner.
 #pragma once
 
+#include "metrics.hpp"
+
 #include <array>
 #include <cstdint>
-#include <string>
 
 namespace clubvoice {
 
@@ -32,8 +33,8 @@ class PassTimer {
     double longest_last_second_ms() const { return static_cast<double>(last_second_max_ns_) / 1e6; }
     double longest_ms() const { return static_cast<double>(max_ns_) / 1e6; }
 
-    // The histogram and figures in Prometheus text format, names from `prefix`.
-    void append_metrics(std::string& out, const std::string& prefix) const;
+    // The histogram and figures as clubvoice_loop_* (/status: "loop").
+    void report(MetricWriter& out) const;
 
   private:
     std::int64_t budget_ns_;

@@ -2,6 +2,8 @@
 
 #include "dsp/level_meter.hpp"
 #include "log.hpp"
+#include "loop_thread.hpp"
+#include "opus_error.hpp"
 #include "realtime.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@ namespace {
 
 constexpr unsigned kRateHz = 48000;
 constexpr std::size_t kScratchFrames = 4096;
+constexpr std::uint64_t kLateReportMs = 10000;  // at most one late wake-up line this often
 
 // CLOCK_REALTIME ms of a CLOCK_MONOTONIC instant, by today's offset between the clocks.
 std::int64_t realtime_ms(std::int64_t monotonic_ns) {
@@ -43,7 +46,8 @@ AudioEngine::AudioEngine(uv_loop_t* loop, const Config& config, FrameSink sink)
       sink_(std::move(sink)),
       dsp_(kRateHz, static_cast<std::size_t>(config.audio.capture.channels), dsp_settings(config)),
       ducker_(ducker_settings(config), kRateHz),
-      encoder_(config.audio.capture.channels, opus_settings(config)) {
+      encoder_(config.audio.capture.channels, opus_settings(config)),
+      late_log_(kLateReportMs) {
     build_pipeline();
 }
 
@@ -76,6 +80,7 @@ void AudioEngine::build_pipeline() {
 }
 
 void AudioEngine::start() {
+    assert_on_loop();
     if (thread_) return;
     route_alsa_errors_to_log();
     const auto& audio = config_.audio;
@@ -137,6 +142,7 @@ void AudioEngine::start() {
 }
 
 void AudioEngine::stop() {
+    assert_on_loop();
     if (!thread_) return;
     const double cpu = thread_->thread().cpu_seconds();
     thread_->stop();
@@ -148,12 +154,13 @@ void AudioEngine::stop() {
     capture_.reset();
     playback_.reset();
     thread_.reset();
-    late_reported_ = 0;
+    late_log_.restart_count();  // the next thread counts from 0
     wake_.close();
     assembler_->clear();
 }
 
 void AudioEngine::apply(const Config& config) {
+    assert_on_loop();
     const bool running = thread_ != nullptr;
     const bool restart = needs_restart(config_, config);
     const bool new_channels = config.audio.capture.channels != config_.audio.capture.channels;
@@ -176,6 +183,12 @@ void AudioEngine::apply(const Config& config) {
     if (restart && running) start();
 }
 
+PlaybackOut AudioEngine::playback_out() {
+    return {[this] { return playback_queued(); },
+            [this](std::span<const float> mix) { return play(mix); },
+            [this](bool active) { set_talkers_playing(active); }};
+}
+
 bool AudioEngine::play(std::span<const float> mono_48k) {
     if (thread_ && thread_->playback_samples().push_all(mono_48k)) return true;
     playback_ring_drops_.fetch_add(mono_48k.size(), std::memory_order_relaxed);
@@ -187,6 +200,7 @@ std::size_t AudioEngine::playback_queued() const {
 }
 
 void AudioEngine::set_room_ducked(bool ducked) {
+    assert_on_loop();
     ducker_.set_ducked(ducked && config_.ducking.room.enabled);
 }
 
@@ -209,6 +223,7 @@ std::uint64_t AudioEngine::heartbeat() const {
 }
 
 void AudioEngine::on_wake() {
+    assert_on_loop();
     try {
         capture_->poll();
         playback_->poll();
@@ -220,19 +235,13 @@ void AudioEngine::on_wake() {
 }
 
 void AudioEngine::report_late_wakeups() {
-    constexpr std::uint64_t kReportMs = 10000;  // at most one line this often
-    const std::uint64_t late = thread_->late_wakeups();
-    const std::uint64_t now = uv_now(loop_);
-    if (late == late_reported_ ||
-        (late_reported_at_ms_ != 0 && now - late_reported_at_ms_ < kReportMs)) {
-        return;
-    }
-    log::warning(
-        "audio thread: woke {} time(s) more than a period late ({} in all); the machine "
-        "is too busy for audio.period_ms {}",
-        late - late_reported_, late, config_.audio.period_ms);
-    late_reported_ = late;
-    late_reported_at_ms_ = now;
+    late_log_.update(thread_->late_wakeups(), uv_now(loop_),
+                     [&](std::uint64_t fresh, std::uint64_t total) {
+                         log::warning(
+                             "audio thread: woke {} time(s) more than a period late ({} in all); "
+                             "the machine is too busy for audio.period_ms {}",
+                             fresh, total, config_.audio.period_ms);
+                     });
 }
 
 void AudioEngine::drain_capture() {
@@ -274,7 +283,7 @@ void AudioEngine::encode(std::span<float> frame, std::int64_t first_sample_ns) {
     encode_ns_max_ = std::max(encode_ns_max_, ns);
     encoded_bytes_ += packet.size();
     try {
-        sink_(EncodedFrame{seq_++, realtime_ms(first_sample_ns), packet, level_dbfs_});
+        sink_(EncodedFrame{seq_++, realtime_ms(first_sample_ns), packet});
     } catch (const std::exception& e) {
         // Unwinding further would leave the capture rings half drained.
         log::error("audio: frame sink: {}", e.what());

@@ -15,7 +15,10 @@
 #include "dsp/capture_dsp.hpp"
 #include "dsp/ducker.hpp"
 #include "frame_assembler.hpp"
+#include "metrics.hpp"
 #include "opus_encoder.hpp"
+#include "playback_out.hpp"
+#include "rate_limited_log.hpp"
 #include "uv_handles.hpp"
 
 #include <uv.h>
@@ -36,7 +39,6 @@ struct EncodedFrame {
     std::uint64_t seq;        // counts frames from 0; never skips
     std::int64_t capture_ms;  // CLOCK_REALTIME ms of the frame's first sample
     std::string_view opus;    // one Opus packet; valid during the call only
-    float level_dbfs;         // RMS level of the frame after the DSP
 };
 using FrameSink = std::function<void(const EncodedFrame&)>;
 
@@ -65,6 +67,8 @@ class AudioEngine {
     std::size_t playback_queued() const;
     // Room ducking (ducking.room.*): lowers the room sent to listeners while set.
     void set_room_ducked(bool ducked);
+    // play(), playback_queued() and set_talkers_playing() for the talk mixer.
+    PlaybackOut playback_out();
     // Any thread: a talker is playing, so the playback ring running dry is a gap.
     void set_talkers_playing(bool playing) {
         talkers_playing_.store(playing, std::memory_order_relaxed);
@@ -80,10 +84,30 @@ class AudioEngine {
     int frame_ms() const { return config_.audio.frame_ms; }
     float capture_level_dbfs() const { return level_dbfs_; }
 
-    // Figures for /status: {"capture": {...}, "playback": {...}, "encoder": {...}, "thread":
-    // {...}}.
+    // Counters of the audio thread and the keepers (which live only while
+    // running: what earlier runs counted is carried, so totals never go
+    // back) and of the loop's side.
+    struct Figures {
+        struct Stream {
+            std::uint64_t frames = 0, xruns = 0, lost_frames = 0, played_frames = 0;
+            std::uint64_t reopens = 0, open_failures = 0, failures = 0;
+            bool up = false;
+        } capture, playback;
+        std::uint64_t late_wakeups = 0, heartbeat = 0, talk_gaps = 0, ring_drops = 0;
+        double cpu_seconds = 0.0;
+        bool realtime = false, memory_locked = false;
+        float level_dbfs = -120.0F, ducking_gain_db = 0.0F;
+        std::uint64_t encoded_frames = 0, encoded_bytes = 0, encode_errors = 0;
+        std::uint64_t encode_ns_total = 0, encode_ns_max = 0;
+    };
+    Figures figures() const;
+    // The figures under clubvoice_capture_*, _playback_*, _encoder_*,
+    // _audio_thread_* (/status: "audio").
+    void report(MetricWriter& out) const;
+    static void describe_metrics(MetricWriter& out);  // the table alone, for --list-metrics
+    // /status "audio": the devices, the settings in force and the figures.
     nlohmann::json status_json() const;
-    // Figures for /metrics, in Prometheus text format (names start with clubvoice_).
+    // The figures in Prometheus text format.
     void append_metrics(std::string& out) const;
 
   private:
@@ -125,21 +149,9 @@ class AudioEngine {
     std::atomic<std::uint64_t> playback_ring_drops_{0};
     std::atomic<bool> talkers_playing_{false};
     float level_dbfs_ = -120.0F;
-    std::uint64_t late_reported_ = 0;  // late wake-ups of this run already logged
-    std::uint64_t late_reported_at_ms_ = 0;
+    RateLimitedLog late_log_;  // late wake-ups of the audio thread
 
-    // Counters of the audio thread and the keepers, which live only while
-    // running; what earlier runs counted is carried so totals never go back.
-    struct Figures {
-        struct Stream {
-            std::uint64_t frames = 0, xruns = 0, ring_frames = 0;
-            std::uint64_t reopens = 0, open_failures = 0, failures = 0;
-        } capture, playback;
-        std::uint64_t late_wakeups = 0, heartbeat = 0, talk_gaps = 0;
-        double cpu_seconds = 0.0;
-    };
-    Figures figures() const;  // carried_ plus the running thread's
-    Figures carried_;
+    Figures carried_;  // what earlier runs of the audio thread counted
 };
 
 }  // namespace clubvoice

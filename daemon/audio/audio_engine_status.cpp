@@ -1,9 +1,115 @@
-// AudioEngine's figures for /status and /metrics.
+// AudioEngine's figures for /status and /metrics: one table, both places.
 #include "audio_engine.hpp"
-#include "prometheus.hpp"
 
 namespace clubvoice {
 namespace {
+
+using F = AudioEngine::Figures;
+using S = AudioEngine::Figures::Stream;
+
+// A counter of one device's stream.
+template <S F::*stream>
+double field(const F& f, std::uint64_t S::*member) {
+    return static_cast<double>(f.*stream.*member);
+}
+
+constexpr auto kMetrics = std::to_array<Metric<F>>({
+    // Capture.
+    {{"clubvoice_capture_up", MetricType::gauge, "bool", "/audio/capture/up",
+      "1 while the capture device is open."},
+     [](const F& f) { return f.capture.up ? 1.0 : 0.0; }},
+    {{"clubvoice_capture_frames_total", MetricType::counter, "frames",
+      "/audio/capture/frames_total",
+      "Audio frames (one sample per channel) read from the capture device."},
+     [](const F& f) { return field<&F::capture>(f, &S::frames); }},
+    {{"clubvoice_capture_xruns_total", MetricType::counter, "", "/audio/capture/xruns_total",
+      "Capture overruns recovered with snd_pcm_recover."},
+     [](const F& f) { return field<&F::capture>(f, &S::xruns); }},
+    {{"clubvoice_capture_overruns_total", MetricType::counter, "frames",
+      "/audio/capture/overruns_total",
+      "Captured frames lost because the capture ring was full (the loop fell behind)."},
+     [](const F& f) { return field<&F::capture>(f, &S::lost_frames); }},
+    {{"clubvoice_capture_reopens_total", MetricType::counter, "", "/audio/capture/reopens_total",
+      "Times the capture device was opened again."},
+     [](const F& f) { return field<&F::capture>(f, &S::reopens); }},
+    {{"clubvoice_capture_open_failures_total", MetricType::counter, "",
+      "/audio/capture/open_failures_total", "Failed attempts to open the capture device."},
+     [](const F& f) { return field<&F::capture>(f, &S::open_failures); }},
+    {{"clubvoice_capture_device_failures_total", MetricType::counter, "",
+      "/audio/capture/device_failures_total", "Times the capture device failed while running."},
+     [](const F& f) { return field<&F::capture>(f, &S::failures); }},
+    {{"clubvoice_capture_level_dbfs", MetricType::gauge, "dBFS", "/audio/capture/level_dbfs",
+      "RMS level of the last captured frame after the capture DSP, in dBFS."},
+     [](const F& f) { return static_cast<double>(f.level_dbfs); }},
+    {{"clubvoice_room_ducking_gain_db", MetricType::gauge, "dB", "/audio/room_ducking/gain_db",
+      "Gain room ducking applies to the room now, in dB."},
+     [](const F& f) { return static_cast<double>(f.ducking_gain_db); }},
+    // Playback.
+    {{"clubvoice_playback_up", MetricType::gauge, "bool", "/audio/playback/up",
+      "1 while the playback device is open."},
+     [](const F& f) { return f.playback.up ? 1.0 : 0.0; }},
+    {{"clubvoice_playback_frames_total", MetricType::counter, "frames",
+      "/audio/playback/frames_total",
+      "Audio frames written to the playback device, silence included."},
+     [](const F& f) { return field<&F::playback>(f, &S::frames); }},
+    {{"clubvoice_playback_played_frames_total", MetricType::counter, "frames",
+      "/audio/playback/played_frames_total",
+      "Frames of queued sound (not silence) written to the playback device."},
+     [](const F& f) { return field<&F::playback>(f, &S::played_frames); }},
+    {{"clubvoice_playback_ring_drops_total", MetricType::counter, "frames",
+      "/audio/playback/ring_drops_total",
+      "Frames not queued for playback because the playback ring was full."},
+     [](const F& f) { return static_cast<double>(f.ring_drops); }},
+    {{"clubvoice_playback_talk_gaps_total", MetricType::counter, "",
+      "/audio/playback/talk_gaps_total",
+      "Playback periods partly filled with silence while a talker was playing."},
+     [](const F& f) { return static_cast<double>(f.talk_gaps); }},
+    {{"clubvoice_playback_xruns_total", MetricType::counter, "", "/audio/playback/xruns_total",
+      "Playback underruns recovered with snd_pcm_recover."},
+     [](const F& f) { return field<&F::playback>(f, &S::xruns); }},
+    {{"clubvoice_playback_reopens_total", MetricType::counter, "", "/audio/playback/reopens_total",
+      "Times the playback device was opened again."},
+     [](const F& f) { return field<&F::playback>(f, &S::reopens); }},
+    {{"clubvoice_playback_open_failures_total", MetricType::counter, "",
+      "/audio/playback/open_failures_total", "Failed attempts to open the playback device."},
+     [](const F& f) { return field<&F::playback>(f, &S::open_failures); }},
+    {{"clubvoice_playback_device_failures_total", MetricType::counter, "",
+      "/audio/playback/device_failures_total", "Times the playback device failed while running."},
+     [](const F& f) { return field<&F::playback>(f, &S::failures); }},
+    // The encoder.
+    {{"clubvoice_encoder_frames_total", MetricType::counter, "", "/audio/encoder/frames_total",
+      "Opus frames encoded (the `seq` of the next `audio` event)."},
+     [](const F& f) { return static_cast<double>(f.encoded_frames); }},
+    {{"clubvoice_encoder_bytes_total", MetricType::counter, "bytes", "/audio/encoder/bytes_total",
+      "Bytes of Opus packets produced."},
+     [](const F& f) { return static_cast<double>(f.encoded_bytes); }},
+    {{"clubvoice_encoder_errors_total", MetricType::counter, "", "/audio/encoder/errors_total",
+      "Frames the Opus encoder refused."},
+     [](const F& f) { return static_cast<double>(f.encode_errors); }},
+    {{"clubvoice_encoder_seconds_total", MetricType::counter, "s", "/audio/encoder/seconds_total",
+      "Time spent encoding Opus frames."},
+     [](const F& f) { return static_cast<double>(f.encode_ns_total) / 1e9; }},
+    {{"clubvoice_encoder_max_seconds", MetricType::gauge, "s", "/audio/encoder/max_seconds",
+      "The longest time one frame took to encode."},
+     [](const F& f) { return static_cast<double>(f.encode_ns_max) / 1e9; }},
+    // The audio thread.
+    {{"clubvoice_audio_thread_realtime", MetricType::gauge, "bool", "/audio/thread/realtime",
+      "1 while the audio thread runs at SCHED_FIFO."},
+     [](const F& f) { return f.realtime ? 1.0 : 0.0; }},
+    {{"clubvoice_audio_memory_locked", MetricType::gauge, "bool", "/audio/thread/memory_locked",
+      "1 while the daemon's memory is locked (mlockall), so the audio threads never page."},
+     [](const F& f) { return f.memory_locked ? 1.0 : 0.0; }},
+    {{"clubvoice_audio_thread_heartbeats_total", MetricType::counter, "", "/audio/thread/heartbeat",
+      "Periods the audio thread has run."},
+     [](const F& f) { return static_cast<double>(f.heartbeat); }},
+    {{"clubvoice_audio_thread_late_wakeups_total", MetricType::counter, "",
+      "/audio/thread/late_wakeups_total",
+      "Times the audio thread woke more than a period late and restarted its schedule."},
+     [](const F& f) { return static_cast<double>(f.late_wakeups); }},
+    {{"clubvoice_audio_thread_cpu_seconds_total", MetricType::counter, "s",
+      "/audio/thread/cpu_seconds", "CPU time used by the audio thread."},
+     [](const F& f) { return f.cpu_seconds; }},
+});
 
 nlohmann::json granted_json(const DeviceKeeper* keeper) {
     if (keeper == nullptr || !keeper->granted()) return nullptr;
@@ -19,27 +125,37 @@ std::string_view state_of(const DeviceKeeper* keeper) {
     return keeper->up() ? "up" : "down";
 }
 
-void gauge(std::string& out, std::string_view name, std::string_view help, double value) {
-    append_metric(out, name, MetricType::gauge, help, value);
-}
-void counter(std::string& out, std::string_view name, std::string_view help, double value) {
-    append_metric(out, name, MetricType::counter, help, value);
-}
-// Counts: exact as doubles up to 2^53.
-void counter(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
-    counter(out, name, help, static_cast<double>(value));
+nlohmann::json device_json(const DeviceKeeper* keeper, const std::string& device) {
+    return {{"device", device},
+            {"state", state_of(keeper)},
+            {"problem", keeper != nullptr ? keeper->problem() : "the audio engine is stopped"},
+            {"granted", granted_json(keeper)},
+            {"paced_by", to_string(keeper != nullptr ? keeper->pacing() : Pacing::unknown)}};
 }
 
 }  // namespace
 
 AudioEngine::Figures AudioEngine::figures() const {
-    Figures f = carried_;
+    Figures f = carried_;  // the running thread's counts add to these; the rest is now
+    f.ring_drops = playback_ring_drops_.load(std::memory_order_relaxed);
+    f.level_dbfs = level_dbfs_;
+    f.ducking_gain_db = ducker_.gain_db();
+    f.encoded_frames = seq_;
+    f.encoded_bytes = encoded_bytes_;
+    f.encode_errors = encode_errors_;
+    f.encode_ns_total = encode_ns_total_;
+    f.encode_ns_max = encode_ns_max_;
+    f.capture.up = capture_up();
+    f.playback.up = playback_up();
+    f.realtime = thread_ != nullptr && realtime_;
+    f.memory_locked = thread_ != nullptr && memory_locked_;
     if (!thread_) return f;
     auto add = [](Figures::Stream& to, const AudioThread::StreamCounters& c,
                   const DeviceKeeper& k) {
         to.frames += c.frames.load(std::memory_order_relaxed);
         to.xruns += c.xruns.load(std::memory_order_relaxed);
-        to.ring_frames += c.ring_frames.load(std::memory_order_relaxed);
+        to.lost_frames += c.lost_frames.load(std::memory_order_relaxed);
+        to.played_frames += c.played_frames.load(std::memory_order_relaxed);
         to.reopens += k.reopens();
         to.open_failures += k.open_failures();
         to.failures += k.device_failures();
@@ -53,118 +169,40 @@ AudioEngine::Figures AudioEngine::figures() const {
     return f;
 }
 
-nlohmann::json AudioEngine::status_json() const {
-    const Figures f = figures();
-    const auto& audio = config_.audio;
-    auto stream_json = [&](const DeviceKeeper* keeper, const std::string& device,
-                           const Figures::Stream& s) {
-        return nlohmann::json{
-            {"device", device},
-            {"state", state_of(keeper)},
-            {"problem", keeper != nullptr ? keeper->problem() : "the audio engine is stopped"},
-            {"granted", granted_json(keeper)},
-            {"paced_by", to_string(keeper != nullptr ? keeper->pacing() : Pacing::unknown)},
-            {"frames_total", s.frames},
-            {"xruns_total", s.xruns},
-            {"reopens_total", s.reopens},
-            {"open_failures_total", s.open_failures},
-            {"device_failures_total", s.failures}};
-    };
-    nlohmann::json capture = stream_json(capture_.get(), audio.capture.device, f.capture);
-    capture["channels"] = audio.capture.channels;
-    capture["overruns_total"] = f.capture.ring_frames;
-    capture["level_dbfs"] = level_dbfs_;
-    nlohmann::json playback = stream_json(playback_.get(), audio.playback.device, f.playback);
-    playback["played_frames_total"] = f.playback.ring_frames;
-    playback["ring_drops_total"] = playback_ring_drops_.load(std::memory_order_relaxed);
-    playback["talk_gaps_total"] = f.talk_gaps;
+void AudioEngine::report(MetricWriter& out) const {
+    write_metrics<Figures>(kMetrics, figures(), out);
+}
 
-    const double frames = static_cast<double>(std::max<std::uint64_t>(seq_, 1));
-    return {
-        {"capture", capture},
-        {"playback", playback},
-        {"encoder",
-         {{"frames_total", seq_},
-          {"bytes_total", encoded_bytes_},
-          {"errors_total", encode_errors_},
-          {"frame_ms", audio.frame_ms},
-          {"bitrate_kbps", config_.opus.bitrate_kbps},
-          {"application", to_string(config_.opus.application)},
-          {"complexity", config_.opus.complexity},
-          {"fec", config_.opus.fec},
-          {"encode_us_avg", static_cast<double>(encode_ns_total_) / frames / 1000.0},
-          {"encode_us_max", static_cast<double>(encode_ns_max_) / 1000.0}}},
-        {"room_ducking",
-         {{"enabled", config_.ducking.room.enabled}, {"gain_db", ducker_.gain_db()}}},
-        {"thread",
-         {{"running", thread_ != nullptr},
-          {"realtime", thread_ != nullptr && realtime_},
-          {"rt_priority", audio.rt_priority},
-          {"memory_locked", thread_ != nullptr && memory_locked_},
-          {"period_ms", audio.period_ms},
-          {"heartbeat", f.heartbeat},
-          {"late_wakeups_total", f.late_wakeups},
-          {"cpu_seconds", f.cpu_seconds}}},
-    };
+void AudioEngine::describe_metrics(MetricWriter& out) {
+    write_metrics<Figures>(kMetrics, Figures{}, out);
 }
 
 void AudioEngine::append_metrics(std::string& out) const {
-    const Figures f = figures();
-    gauge(out, "clubvoice_capture_up", "1 while the capture device is open", capture_up());
-    gauge(out, "clubvoice_room_ducking_gain_db", "gain room ducking applies to the room now, in dB",
-          ducker_.gain_db());
-    counter(out, "clubvoice_capture_frames_total",
-            "audio frames (one sample per channel) read from the capture device", f.capture.frames);
-    counter(out, "clubvoice_capture_xruns_total", "capture overruns recovered with snd_pcm_recover",
-            f.capture.xruns);
-    counter(out, "clubvoice_capture_overruns_total",
-            "captured frames lost because the capture ring was full", f.capture.ring_frames);
-    counter(out, "clubvoice_capture_reopens_total", "times the capture device was opened again",
-            f.capture.reopens);
-    counter(out, "clubvoice_capture_open_failures_total",
-            "failed attempts to open the capture device", f.capture.open_failures);
-    counter(out, "clubvoice_capture_device_failures_total",
-            "times the capture device failed while running", f.capture.failures);
-    gauge(out, "clubvoice_capture_level_dbfs", "RMS level of the last encoded frame, in dBFS",
-          level_dbfs_);
+    PrometheusWriter writer(out);
+    report(writer);
+}
 
-    gauge(out, "clubvoice_playback_up", "1 while the playback device is open", playback_up());
-    counter(out, "clubvoice_playback_frames_total",
-            "audio frames written to the playback device, silence included", f.playback.frames);
-    counter(out, "clubvoice_playback_played_frames_total",
-            "frames of queued sound written to the playback device", f.playback.ring_frames);
-    counter(out, "clubvoice_playback_ring_drops_total",
-            "frames not queued for playback because the playback ring was full",
-            playback_ring_drops_.load(std::memory_order_relaxed));
-    counter(out, "clubvoice_playback_talk_gaps_total",
-            "playback periods partly filled with silence while a talker was playing", f.talk_gaps);
-    counter(out, "clubvoice_playback_xruns_total",
-            "playback underruns recovered with snd_pcm_recover", f.playback.xruns);
-    counter(out, "clubvoice_playback_reopens_total", "times the playback device was opened again",
-            f.playback.reopens);
-    counter(out, "clubvoice_playback_open_failures_total",
-            "failed attempts to open the playback device", f.playback.open_failures);
-    counter(out, "clubvoice_playback_device_failures_total",
-            "times the playback device failed while running", f.playback.failures);
-
-    counter(out, "clubvoice_encoder_frames_total", "Opus frames encoded", seq_);
-    counter(out, "clubvoice_encoder_bytes_total", "bytes of Opus packets produced", encoded_bytes_);
-    counter(out, "clubvoice_encoder_errors_total", "frames the Opus encoder refused",
-            encode_errors_);
-    counter(out, "clubvoice_encoder_seconds_total", "time spent encoding Opus frames",
-            static_cast<double>(encode_ns_total_) / 1e9);
-    gauge(out, "clubvoice_encoder_max_seconds", "longest time one frame took to encode",
-          static_cast<double>(encode_ns_max_) / 1e9);
-
-    gauge(out, "clubvoice_audio_thread_realtime", "1 while the audio thread runs at SCHED_FIFO",
-          thread_ != nullptr && realtime_);
-    counter(out, "clubvoice_audio_thread_heartbeats_total", "periods the audio thread has run",
-            f.heartbeat);
-    counter(out, "clubvoice_audio_thread_late_wakeups_total",
-            "times the audio thread woke more than a period late and restarted its schedule",
-            f.late_wakeups);
-    counter(out, "clubvoice_audio_thread_cpu_seconds_total", "CPU time used by the audio thread",
-            f.cpu_seconds);
+nlohmann::json AudioEngine::status_json() const {
+    const auto& audio = config_.audio;
+    nlohmann::json capture = device_json(capture_.get(), audio.capture.device);
+    capture["channels"] = audio.capture.channels;
+    nlohmann::json doc = {{"audio",
+                           {{"capture", std::move(capture)},
+                            {"playback", device_json(playback_.get(), audio.playback.device)},
+                            {"encoder",
+                             {{"frame_ms", audio.frame_ms},
+                              {"bitrate_kbps", config_.opus.bitrate_kbps},
+                              {"application", to_string(config_.opus.application)},
+                              {"complexity", config_.opus.complexity},
+                              {"fec", config_.opus.fec}}},
+                            {"room_ducking", {{"enabled", config_.ducking.room.enabled}}},
+                            {"thread",
+                             {{"running", thread_ != nullptr},
+                              {"rt_priority", audio.rt_priority},
+                              {"period_ms", audio.period_ms}}}}}};
+    StatusWriter writer(doc);
+    report(writer);
+    return std::move(doc["audio"]);
 }
 
 }  // namespace clubvoice

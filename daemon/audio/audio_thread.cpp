@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 
 namespace clubvoice {
 namespace {
@@ -54,15 +53,6 @@ std::string_view to_string(AlsaCall call) {
             break;
     }
     return "?";
-}
-
-AudioDevice::AudioDevice(AlsaPcm opened, std::size_t pipeline_channels)
-    : pcm(std::move(opened)),
-      raw(pcm.granted().buffer_frames * pcm.granted().frame_bytes()),
-      samples(pcm.granted().buffer_frames * pipeline_channels) {
-    // Allocated on a reopen, after the memory was locked: lock these too.
-    lock_buffer(raw.data(), raw.size());
-    lock_buffer(samples.data(), samples.size() * sizeof(float));
 }
 
 AudioThread::AudioThread(const Settings& settings, uv_async_t* wake)
@@ -223,7 +213,7 @@ void AudioThread::service_capture(std::int64_t now_ns) noexcept {
                     g.channels, std::span<float>(d.samples).first(count),
                     settings_.capture_channels);
     if (capture_chunks_.write_available() == 0 || capture_samples_.write_available() < count) {
-        s.counters.ring_frames.fetch_add(frames, std::memory_order_relaxed);  // the loop is stuck
+        s.counters.lost_frames.fetch_add(frames, std::memory_order_relaxed);  // the loop is stuck
         return;
     }
     capture_samples_.push_all(std::span<const float>(d.samples).first(count));
@@ -266,7 +256,7 @@ void AudioThread::service_playback(std::int64_t now_ns) noexcept {
     }
     if (s.pacing == Pacing::clock) s.clock_frames += n;
     s.counters.frames.fetch_add(static_cast<std::uint64_t>(written), std::memory_order_relaxed);
-    s.counters.ring_frames.fetch_add(from_ring, std::memory_order_relaxed);
+    s.counters.played_frames.fetch_add(from_ring, std::memory_order_relaxed);
 }
 
 bool AudioThread::handle_error(Stream& s, AlsaCall call, long code, std::int64_t now_ns) noexcept {

@@ -17,56 +17,19 @@
 #pragma once
 
 #include "alsa_pcm.hpp"
+#include "audio_device.hpp"
+#include "handoff.hpp"
 #include "realtime.hpp"
 #include "spsc_ring.hpp"
 
 #include <uv.h>
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string_view>
-#include <vector>
 
 namespace clubvoice {
-
-// A device opened by the loop, with the buffers the audio thread uses with
-// it, so the thread needs no memory of its own after a reopen.
-struct AudioDevice {
-    AudioDevice(AlsaPcm opened, std::size_t pipeline_channels);
-
-    AlsaPcm pcm;
-    std::vector<std::byte> raw;  // one buffer of device frames
-    std::vector<float> samples;  // one buffer of frames in the pipeline's layout
-};
-
-// One-item hand-off of an owned object between two threads. put() fails
-// (and keeps the object with the caller) while the slot is full.
-template <typename T>
-class Handoff {
-  public:
-    Handoff() = default;
-    Handoff(const Handoff&) = delete;
-    Handoff& operator=(const Handoff&) = delete;
-    ~Handoff() { std::unique_ptr<T> left(slot_.load()); }
-
-    bool put(std::unique_ptr<T>& item) noexcept {
-        T* expected = nullptr;
-        if (!slot_.compare_exchange_strong(expected, item.get(), std::memory_order_release,
-                                           std::memory_order_relaxed)) {
-            return false;
-        }
-        static_cast<void>(item.release());
-        return true;
-    }
-    std::unique_ptr<T> take() noexcept {
-        return std::unique_ptr<T>(slot_.exchange(nullptr, std::memory_order_acquire));
-    }
-
-  private:
-    std::atomic<T*> slot_{nullptr};
-};
 
 // A chunk of captured frames: its samples are the next frames * channels
 // floats in the capture sample ring.
@@ -98,10 +61,10 @@ class AudioThread {
     };
     // What a direction's stream has done (written by the audio thread).
     struct StreamCounters {
-        std::atomic<std::uint64_t> frames{0};       // frames read or written
-        std::atomic<std::uint64_t> xruns{0};        // recovered with snd_pcm_recover
-        std::atomic<std::uint64_t> ring_frames{0};  // capture: frames lost, ring full;
-                                                    // playback: frames taken from the ring
+        std::atomic<std::uint64_t> frames{0};         // frames read or written
+        std::atomic<std::uint64_t> xruns{0};          // recovered with snd_pcm_recover
+        std::atomic<std::uint64_t> lost_frames{0};    // capture: read but the ring was full
+        std::atomic<std::uint64_t> played_frames{0};  // playback: taken from the ring (not silence)
         std::atomic<int> pacing{static_cast<int>(Pacing::unknown)};
     };
 

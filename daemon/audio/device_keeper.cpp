@@ -1,5 +1,6 @@
 #include "device_keeper.hpp"
 
+#include "audio_device.hpp"
 #include "log.hpp"
 
 #include <alsa/asoundlib.h>
@@ -21,7 +22,8 @@ DeviceKeeper::DeviceKeeper(uv_loop_t* loop, AudioThread& thread, PcmRequest requ
     : loop_(loop),
       thread_(thread),
       request_(std::move(request)),
-      pipeline_channels_(pipeline_channels) {}
+      pipeline_channels_(pipeline_channels),
+      xrun_log_(kXrunReportMs) {}
 
 void DeviceKeeper::open_now() {
     backoff_ms_ = kFirstRetryMs;
@@ -88,16 +90,12 @@ void DeviceKeeper::poll() {
 void DeviceKeeper::report_xruns() {
     const std::uint64_t xruns =
         thread_.counters(request_.direction).xruns.load(std::memory_order_relaxed);
-    const std::uint64_t now = uv_now(loop_);
-    if (xruns == xruns_reported_ ||
-        (xruns_reported_at_ms_ != 0 && now - xruns_reported_at_ms_ < kXrunReportMs)) {
-        return;
-    }
-    log::warning("{} \"{}\": {} {} (sound dropped out and was recovered), {} in all",
-                 to_string(request_.direction), request_.device, xruns - xruns_reported_,
-                 request_.direction == PcmDirection::capture ? "overrun(s)" : "underrun(s)", xruns);
-    xruns_reported_ = xruns;
-    xruns_reported_at_ms_ = now;
+    xrun_log_.update(xruns, uv_now(loop_), [&](std::uint64_t fresh, std::uint64_t total) {
+        log::warning("{} \"{}\": {} {} (sound dropped out and was recovered), {} in all",
+                     to_string(request_.direction), request_.device, fresh,
+                     request_.direction == PcmDirection::capture ? "overrun(s)" : "underrun(s)",
+                     total);
+    });
 }
 
 void DeviceKeeper::went_down(std::string problem) {

@@ -7,6 +7,7 @@
 
 #include "alsa_pcm.hpp"
 #include "audio_thread.hpp"
+#include "rate_limited_log.hpp"
 #include "uv_handles.hpp"
 
 #include <cstdint>
@@ -29,7 +30,6 @@ class DeviceKeeper {
     // Stops retrying (the audio thread must be stopped first).
     void stop();
 
-    const PcmRequest& request() const { return request_; }
     bool up() const { return up_; }
     const std::string& problem() const { return problem_; }  // empty while up
     // What the device granted at the last successful open.
@@ -60,8 +60,7 @@ class DeviceKeeper {
     std::uint64_t reopens_ = 0;
     std::uint64_t open_failures_ = 0;
     std::uint64_t device_failures_ = 0;
-    std::uint64_t xruns_reported_ = 0;
-    std::uint64_t xruns_reported_at_ms_ = 0;  // uv_now of the last xrun line
+    RateLimitedLog xrun_log_;
 };
 
 }  // namespace clubvoice

@@ -30,6 +30,7 @@ TalkMixer::~TalkMixer() {
 }
 
 void TalkMixer::start(int priority) {
+    assert_on_loop();
     stop();
     loud_changed_ = UvAsync([this] {
         if (on_loud_) on_loud_(loud_.load(std::memory_order_relaxed));
@@ -42,6 +43,7 @@ void TalkMixer::start(int priority) {
 }
 
 void TalkMixer::stop() {
+    assert_on_loop();
     stop_.store(true);
     thread_.join();
     loud_changed_.close();  // after the join: the thread sends on it

@@ -21,6 +21,8 @@
 #pragma once
 
 #include "dsp/limiter.hpp"
+#include "loop_thread.hpp"
+#include "playback_out.hpp"
 #include "realtime.hpp"
 #include "talker.hpp"
 #include "uv_handles.hpp"
@@ -36,14 +38,6 @@
 #include <vector>
 
 namespace clubvoice {
-
-// Where the mix goes: the playback ring of the audio engine. Called on the
-// mixer thread with the mixer's lock held.
-struct PlaybackOut {
-    std::function<std::size_t()> queued;               // samples waiting to be played
-    std::function<bool(std::span<const float>)> play;  // false: dropped (ring full)
-    std::function<void(bool active)> talking;          // a talker is playing (any thread)
-};
 
 class TalkMixer {
   public:
@@ -70,7 +64,10 @@ class TalkMixer {
 
     // The lock guarding everything below. Hold it to touch the talkers, and
     // while whatever `PlaybackOut` reaches is being replaced.
-    std::unique_lock<std::mutex> lock() const { return std::unique_lock<std::mutex>(mutex_); }
+    std::unique_lock<std::mutex> lock() const {
+        assert_on_loop();  // the mixer thread only try-locks: it must never wait
+        return std::unique_lock<std::mutex>(mutex_);
+    }
     Talkers& talkers() { return talkers_; }
     const Talkers& talkers() const { return talkers_; }
     void set(const Settings& settings) { settings_ = settings; }

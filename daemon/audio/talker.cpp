@@ -3,7 +3,6 @@
 #include "dsp/level_meter.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace clubvoice {
 namespace {
@@ -39,7 +38,6 @@ Talker::Arrival Talker::arrive(std::optional<std::uint64_t> seq, std::string_vie
     }
     const double ms = samples / 48.0;
     if (budget_ms_ < ms) {
-        ++over_budget_;
         return ++window_over_ > kFloodPackets ? Arrival::flooding : Arrival::over_budget;
     }
     budget_ms_ -= ms;

@@ -39,7 +39,6 @@ class Talker {
     bool has_audio() const { return jitter_.playing() || jitter_.depth_ms() > 0; }
     float level_dbfs() const { return level_dbfs_; }  // smoothed RMS of what it plays
     std::int64_t last_voice_ns() const { return last_voice_ns_; }
-    std::uint64_t over_budget() const { return over_budget_; }
 
     // Granted again (or still): takes packets, and the silence clock restarts.
     void regrant(std::int64_t now_ns) {
@@ -61,7 +60,6 @@ class Talker {
     // Real-time budget: audio (ms) a client may send ahead of the clock.
     double budget_ms_;
     std::int64_t budget_at_ns_;
-    std::uint64_t over_budget_ = 0;
     std::uint64_t window_over_ = 0;  // over-budget packets in the current window
     std::int64_t window_start_ns_;
 };

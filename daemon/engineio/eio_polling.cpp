@@ -189,7 +189,7 @@ std::string EioServer::drain_payload(EioSession& session) {
         session.control.pop_front();
     }
     if (session.stream) {
-        while (const OutgoingPtr* item = session.stream->take(stream_)) {
+        while (const OutgoingPtr* item = stream_.take(*session.stream)) {
             for (const auto& p : (*item)->packets) eio::append_to_payload(payload, p);
         }
     }

@@ -2,6 +2,7 @@
 
 #include "internal_errors.hpp"
 #include "log.hpp"
+#include "loop_thread.hpp"
 #include "lws_request.hpp"
 #include "random_id.hpp"
 
@@ -30,7 +31,7 @@ EioServer::EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler,
       options_(std::move(options)),
       handler_(handler),
       responder_(responder),
-      stream_(options_.stream_capacity) {}
+      stream_(options_.stream_capacity, options_.stream_lag_close_ms) {}
 
 EioServer::~EioServer() {
     close_all("server stopped");
@@ -42,6 +43,7 @@ void EioServer::apply(const EioOptions& options) {
     options_ = options;
     options_.path = std::move(path);
     options_.stream_capacity = capacity;
+    stream_.set_lag_close_ms(options_.stream_lag_close_ms);
 }
 
 bool EioServer::owns_path(std::string_view path) const {
@@ -86,6 +88,7 @@ EioSession& EioServer::open_session(lws* wsi, EioSession::Transport transport) {
 }
 
 void EioServer::send(EioSession& session, OutgoingPtr packet) {
+    assert_on_loop();
     if (session.closed) return;
     session.control_bytes += packet->ws_size();
     session.control.push_back(std::move(packet));
@@ -100,24 +103,16 @@ void EioServer::send(EioSession& session, OutgoingPtr packet) {
 }
 
 void EioServer::publish(OutgoingPtr packet) {
+    assert_on_loop();
     stream_.push(std::move(packet));
-    ++counters_.stream_packets;
     const std::uint64_t now = uv_now(loop_);
     std::vector<EioSession*> too_slow;
     std::vector<EioSession*> broken;
     for (auto& [sid, session] : sessions_) {
         if (!session->stream) continue;
-        // Behind by more than the ring holds: the client is not taking its
-        // audio. It skips forward as soon as it can write again; one that
-        // stays behind for too long is cut so it stops costing anything.
-        if (session->stream->next + stream_.capacity() < stream_.head()) {
-            if (session->lagging_since_ms == 0) session->lagging_since_ms = now;
-            if (now - session->lagging_since_ms > options_.stream_lag_close_ms) {
-                too_slow.push_back(session.get());
-                continue;
-            }
-        } else {
-            session->lagging_since_ms = 0;
+        if (!stream_.keeps_up(*session->stream, now)) {
+            too_slow.push_back(session.get());
+            continue;
         }
         switch (try_write_stream(*session)) {
             case StreamWrite::done:
@@ -135,31 +130,33 @@ void EioServer::publish(OutgoingPtr packet) {
     for (EioSession* session : too_slow) {
         ++counters_.lag_disconnects;
         log::warning("engine.io: {} ({}): closed, took no audio for {} ms ({} packets dropped)",
-                     session->sid, session->peer, now - session->lagging_since_ms,
-                     session->stream->lost(stream_));
+                     session->sid, session->peer, now - session->stream->lagging_since_ms,
+                     stream_.lost(*session->stream));
         close(*session, "too slow");
     }
 }
 
 void EioServer::subscribe(EioSession& session) {
-    if (!session.stream) session.stream = RingPosition{stream_.head(), 0};
+    assert_on_loop();
+    if (!session.stream) session.stream = stream_.join();
 }
 
 void EioServer::unsubscribe(EioSession& session) {
-    if (session.stream) drops_of_closed_ += session.stream->lost(stream_);
+    assert_on_loop();
+    if (session.stream) stream_.leave(*session.stream);
     session.stream.reset();
 }
 
 std::uint64_t EioServer::stream_drops() const {
-    std::uint64_t total = drops_of_closed_;
+    std::uint64_t total = stream_.drops_of_gone();
     for (const auto& [sid, session] : sessions_) {
-        if (session->stream) total += session->stream->lost(stream_);
+        if (session->stream) total += stream_.lost(*session->stream);
     }
     return total;
 }
 
 bool EioServer::has_output(const EioSession& session) const {
-    return !session.control.empty() || (session.stream && session.stream->pending(stream_));
+    return !session.control.empty() || (session.stream && stream_.pending(*session.stream));
 }
 
 void EioServer::request_write(EioSession& session) {
@@ -273,10 +270,10 @@ void EioServer::protocol_error(EioSession& session, std::string_view what) {
 }
 
 void EioServer::close(EioSession& session, std::string_view reason) {
+    assert_on_loop();
     if (session.closed) return;
     session.closed = true;
     const bool client_closed = reason == kClientClosed;
-    ++counters_.sessions_closed;
     log::debug("engine.io: {} closed: {}", session.sid, reason);
     // The transport must be released whatever the layer above does.
     run_guarded(session.sid, [&] { handler_.on_close(session, reason); });

@@ -7,7 +7,6 @@
 
 #include "eio_session.hpp"
 #include "engineio_packet.hpp"
-#include "fanout_ring.hpp"
 #include "http_responder.hpp"
 #include "outgoing_packet.hpp"
 
@@ -45,24 +44,21 @@ class EioHandler {
 
 struct EioCounters {
     std::uint64_t sessions_opened = 0;
-    std::uint64_t sessions_closed = 0;
     std::uint64_t upgrades = 0;
     std::uint64_t protocol_errors = 0;
     std::uint64_t ping_timeouts = 0;
     std::uint64_t queue_overflows = 0;
     std::uint64_t lag_disconnects = 0;
-    std::uint64_t stream_packets = 0;
     std::uint64_t floods = 0;  // sessions closed for sending too many messages
 };
 
 class EioServer final : public ConnectionHandler {
   public:
     EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler, HttpResponder& responder);
-    ~EioServer();
+    ~EioServer() override;
     EioServer(const EioServer&) = delete;
     EioServer& operator=(const EioServer&) = delete;
 
-    const EioOptions& options() const { return options_; }
     // New timings and limits; the path and the stream ring stay as they are.
     void apply(const EioOptions& options);
     bool owns_path(std::string_view path) const override;
@@ -123,8 +119,7 @@ class EioServer final : public ConnectionHandler {
     std::unordered_map<std::string, std::unique_ptr<EioSession>> sessions_;
     std::vector<std::unique_ptr<EioSession>> dead_;  // freed on the next loop pass
     UvTimer reaper_;
-    FanoutRing<OutgoingPtr> stream_;
-    std::uint64_t drops_of_closed_ = 0;
+    StreamFanout<OutgoingPtr> stream_;
     std::size_t freed_since_trim_ = 0;
     EioCounters counters_;
 };

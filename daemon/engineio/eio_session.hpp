@@ -3,8 +3,8 @@
 #pragma once
 
 #include "connection_handler.hpp"
-#include "fanout_ring.hpp"
 #include "outgoing_packet.hpp"
+#include "stream_fanout.hpp"
 #include "uv_handles.hpp"
 
 #include <libwebsockets.h>
@@ -15,8 +15,6 @@
 #include <string>
 
 namespace clubvoice {
-
-class EioServer;
 
 struct EioSession {
     enum class Transport { polling, websocket };
@@ -37,8 +35,7 @@ struct EioSession {
     // packets (audio) come from the server's ring, read from `stream`.
     std::deque<OutgoingPtr> control;
     std::size_t control_bytes = 0;
-    std::optional<RingPosition> stream;
-    std::uint64_t lagging_since_ms = 0;  // uv_now() when it fell out of the ring; 0: keeping up
+    std::optional<StreamReader> stream;
 
     std::string rx;  // a WebSocket message arriving in fragments
     std::string post_body;
@@ -50,9 +47,6 @@ struct EioSession {
 
     UvTimer heartbeat;  // next ping, or the deadline for its pong
     bool awaiting_pong = false;
-
-    std::uint64_t packets_sent = 0;
-    void* owner_data = nullptr;  // the layer above's object for this session
 };
 
 // What an Engine.IO connection does (WsiState::kind).

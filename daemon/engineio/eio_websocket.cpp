@@ -2,16 +2,14 @@
 // polling session, and writing each queued message as one raw write.
 #include "eio_server.hpp"
 
-#include "log.hpp"
 #include "lws_request.hpp"
 #include "protocol_error.hpp"
 
-#include <array>
+#include <optional>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <optional>
 
 namespace clubvoice {
 namespace {
@@ -122,11 +120,10 @@ EioServer::StreamWrite EioServer::try_write_stream(EioSession& session) {
         lws_partial_buffered(session.ws) != 0) {
         return StreamWrite::needs_callback;
     }
-    const OutgoingPtr* item = session.stream->take(stream_);
+    const OutgoingPtr* item = stream_.take(*session.stream);
     if (item == nullptr) return StreamWrite::done;
     if (write_raw(session.ws, **item) != 0) return StreamWrite::failed;
-    ++session.packets_sent;
-    bool more = session.stream->pending(stream_) || lws_partial_buffered(session.ws) != 0;
+    bool more = stream_.pending(*session.stream) || lws_partial_buffered(session.ws) != 0;
     return more ? StreamWrite::needs_callback : StreamWrite::done;
 }
 
@@ -155,11 +152,10 @@ int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
             session->control.pop_front();
             session->control_bytes -= item->ws_size();
         } else if (session->stream) {
-            if (const OutgoingPtr* next = session->stream->take(stream_)) item = *next;
+            if (const OutgoingPtr* next = stream_.take(*session->stream)) item = *next;
         }
         if (!item) break;  // done (or a spare callback)
         if (write_raw(wsi, *item) != 0) return -1;
-        ++session->packets_sent;
         if (lws_partial_buffered(wsi) != 0) break;  // the kernel pushed back: lws holds the rest
     }
     if (has_output(*session) || lws_partial_buffered(wsi) != 0) request_write(*session);

@@ -14,7 +14,7 @@ std::size_t OutgoingPacket::ws_size() const {
     return wire.size() - LWS_PRE;
 }
 
-OutgoingPtr make_outgoing(std::vector<eio::Packet> packets, bool droppable) {
+OutgoingPtr make_outgoing(std::vector<eio::Packet> packets) {
     auto out = std::make_shared<OutgoingPacket>();
     std::size_t size = LWS_PRE;
     for (const auto& p : packets) size += ws_frame_size(p.data.size() + 1);
@@ -28,11 +28,10 @@ OutgoingPtr make_outgoing(std::vector<eio::Packet> packets, bool droppable) {
         }
     }
     out->packets = std::move(packets);
-    out->droppable = droppable;
     return out;
 }
 
-OutgoingPtr make_outgoing(const sio::Packet& packet, bool droppable) {
+OutgoingPtr make_outgoing(const sio::Packet& packet) {
     sio::Encoded encoded = sio::encode(packet);
     std::vector<eio::Packet> packets;
     packets.reserve(1 + encoded.attachments.size());
@@ -40,7 +39,7 @@ OutgoingPtr make_outgoing(const sio::Packet& packet, bool droppable) {
     for (auto& attachment : encoded.attachments) {
         packets.push_back({eio::PacketType::message, true, std::move(attachment)});
     }
-    return make_outgoing(std::move(packets), droppable);
+    return make_outgoing(std::move(packets));
 }
 
 }  // namespace clubvoice

@@ -17,7 +17,6 @@ namespace clubvoice {
 struct OutgoingPacket {
     std::vector<eio::Packet> packets;  // for polling transports
     std::string wire;                  // LWS_PRE bytes of headroom, then the WebSocket frames
-    bool droppable = false;            // stream (audio) data may be dropped for a slow client
 
     std::string_view ws_bytes() const;
     std::size_t ws_size() const;
@@ -26,8 +25,8 @@ struct OutgoingPacket {
 using OutgoingPtr = std::shared_ptr<const OutgoingPacket>;
 
 // Engine.IO packets as one outgoing message.
-OutgoingPtr make_outgoing(std::vector<eio::Packet> packets, bool droppable = false);
+OutgoingPtr make_outgoing(std::vector<eio::Packet> packets);
 // A Socket.IO packet (binary parts become attachments) as one outgoing message.
-OutgoingPtr make_outgoing(const sio::Packet& packet, bool droppable = false);
+OutgoingPtr make_outgoing(const sio::Packet& packet);
 
 }  // namespace clubvoice

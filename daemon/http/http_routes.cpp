@@ -19,6 +19,11 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kPages{{
     {"/debug", "/debug.html"},
 }};
 
+constexpr MetricInfo kBuildInfo{"clubvoice_build_info", MetricType::gauge, "info", "/version",
+                                "Version of the running daemon (the label)."};
+constexpr MetricInfo kUptime{"clubvoice_uptime_seconds", MetricType::gauge, "s", "/uptime_s",
+                             "Time since the daemon started."};
+
 }  // namespace
 
 HttpRoutes::HttpRoutes(const Config& config, StatusSources sources)
@@ -45,26 +50,26 @@ HttpResponse HttpRoutes::health() const {
     return HttpResponse::json(body["status"] == "down" ? 503 : 200, body.dump());
 }
 
+void HttpRoutes::report(MetricWriter& out, double uptime_s) {
+    out.add_info(kBuildInfo, "version", kVersion);
+    out.add(kUptime, uptime_s);
+}
+
 HttpResponse HttpRoutes::status() const {
     nlohmann::json body = {
-        {"version", kVersion},
-        {"uptime_s", uptime_s()},
         {"server", {{"host", config_.server.host}, {"port", config_.server.port}}},
         {"audio", {{"mode", to_string(config_.audio.mode)}}},
     };
+    StatusWriter figures(body);
+    report(figures, uptime_s());
     if (sources_.status) sources_.status(body);
     return HttpResponse::json(200, body.dump());
 }
 
 HttpResponse HttpRoutes::metrics() const {
-    std::string text = fmt::format(
-        "# HELP clubvoice_build_info Version of the running daemon.\n"
-        "# TYPE clubvoice_build_info gauge\n"
-        "clubvoice_build_info{{version=\"{}\"}} 1\n"
-        "# HELP clubvoice_uptime_seconds Time since the daemon started.\n"
-        "# TYPE clubvoice_uptime_seconds gauge\n"
-        "clubvoice_uptime_seconds {:.3f}\n",
-        kVersion, uptime_s());
+    std::string text;
+    PrometheusWriter figures(text);
+    report(figures, uptime_s());
     if (sources_.metrics) sources_.metrics(text);
     HttpResponse response = HttpResponse::text(200, std::move(text));
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -5,6 +5,7 @@
 
 #include "config.hpp"
 #include "http_types.hpp"
+#include "metrics.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,8 @@ class HttpRoutes {
     HttpRoutes(const Config& config, StatusSources sources);
 
     HttpResponse handle(const HttpRequest& request) const;
+    // clubvoice_build_info and clubvoice_uptime_seconds ("version", "uptime_s").
+    static void report(MetricWriter& out, double uptime_s = 0.0);
 
   private:
     HttpResponse health() const;

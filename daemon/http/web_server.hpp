@@ -13,8 +13,8 @@
 #include <uv.h>
 
 #include <memory>
-#include <string>
-#include <unordered_map>
+#include <string_view>
+#include <vector>
 
 namespace clubvoice {
 

@@ -89,7 +89,7 @@ Checked<MicPacket> check_mic(const json& args) {
     const auto& bytes = args.back().get_binary();
     out.opus = std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     const OpusPacketCheck check =
-        check_opus_packet(out.opus, kMinMicPacketMs, kMaxMicPacketMs, kMaxMicPacketBytes);
+        check_opus_packet(out.opus, kMinOpusPacketMs, kMaxOpusPacketMs, kMaxMicPacketBytes);
     if (!check.ok()) return Result::refuse(fmt::format("mic: {}", check.problem));
     out.samples = check.samples;
     return {out, {}};

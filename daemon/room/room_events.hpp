@@ -25,8 +25,6 @@ namespace clubvoice::room {
 
 constexpr std::size_t kMaxNameBytes = 64;
 constexpr std::size_t kMaxTokenBytes = 256;
-constexpr int kMinMicPacketMs = 10;
-constexpr int kMaxMicPacketMs = 60;
 constexpr std::size_t kMaxMicPacketBytes = 4000;  // 60 ms at Opus' highest rate, with room
 
 // An event's arguments after its check: the value, or why they were refused.

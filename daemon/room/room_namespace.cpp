@@ -13,10 +13,12 @@ constexpr const char* kLevelsRoom = "levels";
 }  // namespace
 
 RoomNamespace::RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config,
-                             TalkService& talk, std::function<float()> room_level)
+                             Audience& audience, TalkService& talk,
+                             std::function<float()> room_level)
     : loop_(loop),
       server_(server),
       config_(config),
+      audience_(audience),
       talk_(talk),
       room_level_(std::move(room_level)) {
     server_.add_namespace(
@@ -57,7 +59,7 @@ nlohmann::json RoomNamespace::config_json() const {
 
 void RoomNamespace::on_connect(SioSocket& socket) {
     log::info("client {} connected from {} ({} now)", socket.id(), socket.peer(), clients());
-    server_.eio_server().subscribe(socket.session());  // the room's audio, from the next frame on
+    audience_.join(socket);
     socket.emit("config", nlohmann::json::array({config_json()}));
     clients_changed();
 }
@@ -103,12 +105,12 @@ void RoomNamespace::refuse(SioSocket& socket, std::string_view event, std::strin
         return;
     }
     log::warning("client {} ({}): closed: {}", socket.id(), socket.peer(), problem);
-    server_.eio_server().close(socket.session(), "invalid event");  // last use of `socket`
+    socket.close("invalid event");  // last use of `socket`
 }
 
 void RoomNamespace::on_disconnect(SioSocket& socket, std::string_view reason) {
     log::info("client {} left: {} ({} remain)", socket.id(), reason, clients());
-    server_.eio_server().unsubscribe(socket.session());
+    audience_.leave(socket);
     talk_.on_disconnect(socket);
     levels_subscribers_.erase(socket.id());
     if (levels_subscribers_.empty()) levels_timer_.close();

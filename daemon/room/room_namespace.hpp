@@ -4,7 +4,9 @@
 // Thread: loop.
 #pragma once
 
+#include "audience.hpp"
 #include "config.hpp"
+#include "metrics.hpp"
 #include "sio_server.hpp"
 #include "talk_service.hpp"
 #include "uv_handles.hpp"
@@ -23,8 +25,8 @@ class RoomNamespace {
   public:
     // `config` is the daemon's live configuration (a reload changes it in place).
     // `room_level` gives the room's level now, in dBFS.
-    RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config, TalkService& talk,
-                  std::function<float()> room_level);
+    RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config, Audience& audience,
+                  TalkService& talk, std::function<float()> room_level);
 
     std::size_t clients() const { return server_.socket_count("/"); }
     nlohmann::json config_json() const;
@@ -37,6 +39,21 @@ class RoomNamespace {
         std::uint64_t invalid_auth = 0;    // CONNECTs refused for their auth payload
     };
     const Counters& counters() const { return counters_; }
+
+    // The server's figures as the room sees them: sessions and clients, what
+    // Engine.IO and Socket.IO closed and why, and what this namespace refused.
+    struct Figures {
+        std::size_t sessions = 0, clients = 0;
+        EioCounters eio;
+        std::uint64_t protocol_errors = 0;  // Engine.IO's and Socket.IO's
+        std::uint64_t stream_drops = 0, internal_errors = 0;
+        Counters room;
+    };
+    Figures figures() const;
+    // The figures under clubvoice_sessions, _clients and the server's
+    // counters (/status: "server").
+    void report(MetricWriter& out) const;
+    static void describe_metrics(MetricWriter& out);  // the table alone, for --list-metrics
 
   private:
     std::optional<nlohmann::json> authorize(nlohmann::json& auth);
@@ -56,6 +73,7 @@ class RoomNamespace {
     uv_loop_t* loop_;
     SioServer& server_;
     const Config& config_;
+    Audience& audience_;
     TalkService& talk_;
     std::function<float()> room_level_;
     UvTimer clients_timer_;                     // pending `clients` broadcast

@@ -27,11 +27,13 @@ std::string describe(const TalkerId& who) {
 
 }  // namespace
 
-TalkService::TalkService(uv_loop_t* loop, SioServer& server, const Config& config, PlaybackOut out,
+TalkService::TalkService(uv_loop_t* loop, SioServer& server, const Config& config,
+                         Audience& audience, PlaybackOut out,
                          std::function<void(bool loud)> on_loud)
     : loop_(loop),
       server_(server),
       config_(config),
+      audience_(audience),
       floor_(config.audio.mode, static_cast<std::size_t>(config.talk.max_talkers)),
       mixer_(loop, std::move(out), std::move(on_loud)) {
     mixer_.set(mixer_settings());
@@ -121,7 +123,7 @@ void TalkService::close_flooder(SioSocket& socket) {
     log::warning("client {} ({}): closed: mic: sends audio far faster than real time", socket.id(),
                  socket.peer());
     // Last use of `socket`: closing removes it (and calls on_disconnect).
-    server_.eio_server().close(socket.session(), "mic flood");
+    socket.close("mic flood");
 }
 
 void TalkService::on_disconnect(SioSocket& socket) {
@@ -160,24 +162,11 @@ void TalkService::floor_changed(const std::optional<TalkerId>& old_holder) {
     // talk.mute_floor_holder: the holder hears no room audio while holding
     // (the room's capture may carry their own voice back, delayed).
     const TalkerId* holder = floor_.holder();
-    const bool mute = config_.talk.mute_floor_holder;
-    auto session_of = [this](const std::string& id) -> EioSession* {
-        auto it = sockets_.find(id);
-        return it == sockets_.end() ? nullptr : &it->second->session();
-    };
     if (old_holder && (holder == nullptr || holder->id != old_holder->id)) {
-        if (EioSession* s = session_of(old_holder->id)) server_.eio_server().subscribe(*s);
+        audience_.set_muted(old_holder->id, false);
     }
-    if (holder != nullptr) {
-        // Also when the holder stays: a reload may have turned muting off.
-        if (EioSession* s = session_of(holder->id)) {
-            if (mute) {
-                server_.eio_server().unsubscribe(*s);
-            } else {
-                server_.eio_server().subscribe(*s);
-            }
-        }
-    }
+    // Also when the holder stays: a reload may have turned muting off.
+    if (holder != nullptr) audience_.set_muted(holder->id, config_.talk.mute_floor_holder);
     broadcast_state();
 }
 

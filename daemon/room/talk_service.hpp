@@ -4,7 +4,9 @@
 // the mixer's lock. Thread: loop.
 #pragma once
 
+#include "audience.hpp"
 #include "config.hpp"
+#include "metrics.hpp"
 #include "room_events.hpp"
 #include "sio_server.hpp"
 #include "talk_floor.hpp"
@@ -16,19 +18,16 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
-#include <span>
 #include <string>
-#include <vector>
 
 namespace clubvoice {
 
 class TalkService {
   public:
     // `on_loud`: the room's ducking should follow this (on the loop).
-    TalkService(uv_loop_t* loop, SioServer& server, const Config& config, PlaybackOut out,
-                std::function<void(bool loud)> on_loud);
+    TalkService(uv_loop_t* loop, SioServer& server, const Config& config, Audience& audience,
+                PlaybackOut out, std::function<void(bool loud)> on_loud);
     ~TalkService();
     TalkService(const TalkService&) = delete;
     TalkService& operator=(const TalkService&) = delete;
@@ -48,8 +47,22 @@ class TalkService {
 
     // Loudest talker now, in dBFS (for the `levels` event).
     float mic_level_dbfs() const;
+    // What the talk path counts, read under the mixer's lock.
+    struct Figures {
+        std::size_t talkers = 0;
+        bool floor_held = false, room_ducked = false, mixer_realtime = false;
+        int jitter_depth_ms = 0;  // the deepest talker's
+        std::uint64_t mic_packets = 0, mic_refused = 0, mic_dropped = 0, over_budget = 0;
+        std::uint64_t floods = 0, floor_timeouts = 0;
+        JitterCounters jitter;  // of every talker, gone or here
+        TalkMixer::Figures mixer;
+    };
+    Figures figures() const;
+    // The figures under clubvoice_talk_*, _mic_*, _floor_* (/status: "talk").
+    void report(MetricWriter& out) const;
+    static void describe_metrics(MetricWriter& out);  // the table alone, for --list-metrics
+    // /status "talk": the mode and settings in force, the talkers, the figures.
     nlohmann::json status_json() const;
-    void append_metrics(std::string& out) const;
 
   private:
     void broadcast_state();
@@ -68,6 +81,7 @@ class TalkService {
     uv_loop_t* loop_;
     SioServer& server_;
     const Config& config_;
+    Audience& audience_;
     TalkFloor floor_;
     TalkMixer mixer_;
     std::map<std::string, SioSocket*> sockets_;  // of the talkers, while connected

@@ -2,6 +2,7 @@
 
 #include "internal_errors.hpp"
 #include "log.hpp"
+#include "loop_thread.hpp"
 #include "protocol_error.hpp"
 #include "random_id.hpp"
 
@@ -30,6 +31,7 @@ SioSocket::SioSocket(SioServer& server, EioSession& session, std::string nsp, nl
       auth_(std::move(auth)) {}
 
 void SioSocket::emit(std::string_view event, nlohmann::json args) {
+    assert_on_loop();
     nlohmann::json data = nlohmann::json::array({std::string(event)});
     for (auto& arg : args) data.push_back(std::move(arg));
     server_.send_to(session_,
@@ -37,6 +39,7 @@ void SioSocket::emit(std::string_view event, nlohmann::json args) {
 }
 
 void SioSocket::send(OutgoingPtr packet) {
+    assert_on_loop();
     server_.eio_.send(session_, std::move(packet));
 }
 
@@ -53,11 +56,16 @@ void SioSocket::leave(const std::string& room) {
     if (it->second.empty()) rooms.erase(it);
 }
 
-void SioSocket::disconnect() {
-    auto it = server_.clients_.find(&session_);
-    if (it == server_.clients_.end()) return;
-    server_.send_to(session_, sio::Packet{sio::PacketType::disconnect, nsp_, std::nullopt, {}});
-    server_.remove_socket(*it->second, nsp_, "server namespace disconnect");  // frees this
+void SioSocket::close(std::string_view reason) {
+    server_.eio_.close(session_, reason);
+}
+
+void SioSocket::set_stream(bool on) {
+    if (on) {
+        server_.eio_.subscribe(session_);
+    } else {
+        server_.eio_.unsubscribe(session_);
+    }
 }
 
 SioServer::SioServer(uv_loop_t* loop, SioOptions options, HttpResponder& responder)
@@ -82,9 +90,14 @@ void SioServer::send_to(EioSession& session, const sio::Packet& packet) {
 }
 
 void SioServer::broadcast(const std::string& nsp, const OutgoingPtr& packet) {
+    assert_on_loop();
     auto it = namespaces_.find(nsp);
     if (it == namespaces_.end()) return;
     send_to_all(it->second.sockets, packet);
+}
+
+void SioServer::publish_stream(OutgoingPtr packet) {
+    eio_.publish(std::move(packet));
 }
 
 void SioServer::send_to_all(const std::set<SioSocket*>& sockets, const OutgoingPtr& packet) {
@@ -98,6 +111,7 @@ void SioServer::send_to_all(const std::set<SioSocket*>& sockets, const OutgoingP
 
 void SioServer::broadcast_to_room(const std::string& nsp, const std::string& room,
                                   const OutgoingPtr& packet) {
+    assert_on_loop();
     auto it = namespaces_.find(nsp);
     if (it == namespaces_.end()) return;
     auto room_it = it->second.rooms.find(room);

@@ -39,8 +39,13 @@ class SioSocket {
     void send(OutgoingPtr packet);
     void join(const std::string& room);
     void leave(const std::string& room);
-    // Server-side disconnect from this namespace.
-    void disconnect();
+    // Ends the client's whole connection (its Engine.IO session), e.g. for
+    // input it must not send; the namespace's on_disconnect follows, and
+    // this socket is gone when it returns.
+    void close(std::string_view reason);
+    // Whether the client gets the server's stream (publish_stream), from
+    // the next packet on.
+    void set_stream(bool on);
 
   private:
     friend class SioServer;
@@ -83,12 +88,16 @@ class SioServer : private EioHandler {
     SioServer& operator=(const SioServer&) = delete;
 
     EioServer& eio_server() { return eio_; }
+    const EioServer& eio_server() const { return eio_; }
     void add_namespace(const std::string& nsp, SioNamespaceHandlers handlers);
     // New timings and limits (a reload); sessions already open keep their heartbeat.
     void apply(const SioOptions& options);
 
     // Sends one prebuilt packet to every socket of a namespace (or of a room in it).
     void broadcast(const std::string& nsp, const OutgoingPtr& packet);
+    // One stream packet (droppable for a client that falls behind) to every
+    // socket with set_stream(true).
+    void publish_stream(OutgoingPtr packet);
     void broadcast_to_room(const std::string& nsp, const std::string& room,
                            const OutgoingPtr& packet);
     std::size_t socket_count(const std::string& nsp) const;

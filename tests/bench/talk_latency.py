@@ -37,23 +37,25 @@ AMPLITUDE = 0.3
 
 
 def analyse(x, sent_at_sample, buffer_ms):
-    """Latency of each burst (ms) and gap ms inside bursts."""
+    """Latency of each burst (ms) and gap ms inside bursts. A burst's onset is
+    the start of the first loud run of at least 20 ms after it was sent (a
+    burst's decaying tail can leave a single loud block behind it); a gap is
+    a quiet 5 ms block within the burst's 200 ms from that onset."""
     blocks = x[:len(x) // 240 * 240].reshape(-1, 240)  # 5 ms
     loud = np.sqrt((blocks ** 2).mean(axis=1)) > 0.05 * AMPLITUDE / np.sqrt(2)
+    edges = np.flatnonzero(np.diff(np.r_[0, loud.astype(np.int8), 0]))
+    starts, ends = edges[::2], edges[1::2]
+    onsets = starts[(ends - starts) >= 4]
     latencies, gaps = [], 0
     for k in range(int(SECONDS * 1000) // CYCLE_MS):
         expected = (sent_at_sample // 240) + k * CYCLE_MS // 5
-        # The first rise from quiet to loud within 300 ms of the send (the
-        # previous burst's tail may still be playing at its start).
-        window = loud[expected:expected + 60]
-        before = loud[expected - 1:expected + 59] if expected > 0 else np.r_[False, window[:-1]]
-        hits = np.nonzero(window & ~before)[0]
-        if len(hits) == 0:
-            gaps += BURST_MS
+        found = onsets[(onsets >= expected) & (onsets < expected + CYCLE_MS // 5)]
+        if len(found) == 0:
+            gaps += BURST_MS  # the whole burst is missing
             continue
-        onset = hits[0]
-        latencies.append(onset * 5 + buffer_ms)
-        body = loud[expected + onset + 2:expected + onset + BURST_MS // 5 - 2]
+        onset = int(found[0])
+        latencies.append((onset - expected) * 5 + buffer_ms)
+        body = loud[onset:onset + BURST_MS // 5 - 1]  # the last block may straddle the end
         gaps += int((~body).sum()) * 5
     return latencies, gaps
 

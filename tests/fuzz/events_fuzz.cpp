@@ -6,6 +6,7 @@
 // Input: one mode byte, then JSON text, optionally a NUL and a tail.
 //   mode bit 0     append the tail as a binary last argument (a mic packet)
 //   mode bits 1-7  the byte limit for clean_client_text on the raw input
+#include "opus_packet_check.hpp"
 #include "room_events.hpp"
 #include "utf8.hpp"
 
@@ -96,7 +97,7 @@ void check_mic(const json& args) {
                 mic.opus.size() == bytes.size(),
             "mic: the view is the whole binary argument");
     require(!mic.opus.empty() && mic.opus.size() <= room::kMaxMicPacketBytes, "mic: size");
-    require(mic.samples >= 48 * room::kMinMicPacketMs && mic.samples <= 48 * room::kMaxMicPacketMs,
+    require(mic.samples >= 48 * kMinOpusPacketMs && mic.samples <= 48 * kMaxOpusPacketMs,
             "mic: duration within limits");
     require(!mic.seq || args.size() == 2, "mic: seq only from metadata");
 }

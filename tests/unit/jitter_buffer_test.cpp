@@ -1,6 +1,7 @@
 #include "jitter_buffer.hpp"
 #include "opus_decoder.hpp"
 #include "opus_encoder.hpp"
+#include "opus_fec.hpp"
 #include "tone.hpp"
 
 #include <gtest/gtest.h>

@@ -42,7 +42,8 @@ TEST(PassTimer, PrometheusHistogram) {
     PassTimer t;
     t.add(1 * kMs, 0);
     std::string out;
-    t.append_metrics(out, "clubvoice_loop");
+    PrometheusWriter writer(out);
+    t.report(writer);
     EXPECT_NE(out.find("# TYPE clubvoice_loop_pass_seconds histogram"), std::string::npos);
     EXPECT_NE(out.find("clubvoice_loop_pass_seconds_bucket{le=\"0.001\"} 1"), std::string::npos);
     EXPECT_NE(out.find("clubvoice_loop_pass_seconds_bucket{le=\"+Inf\"} 1"), std::string::npos);
