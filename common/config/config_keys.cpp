@@ -9,6 +9,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -73,46 +74,40 @@ ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
             copier(field)};
 }
 
-ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
+// An integer or a number within [lo, hi].
+template <typename T>
+ConfigKey number_key(std::string_view path, Field<T> field, T lo, T hi, std::string_view help) {
+    constexpr bool kInteger = std::is_integral_v<T>;
+    using Parsed = std::conditional_t<kInteger, long, double>;
     return {path,
             help,
             false,
             [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
-                auto what = fmt::format("an integer from {} to {}", lo, hi);
+                auto what =
+                    fmt::format("{} from {} to {}", kInteger ? "an integer" : "a number", lo, hi);
                 if (auto p = scalar_problem(n, what); !p.empty()) return p;
                 const std::string& s = n.Scalar();
-                long value = 0;
+                Parsed value{};
                 auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-                if (ec != std::errc{} || end != s.data() + s.size() || value < lo || value > hi) {
+                const bool finite = kInteger || std::isfinite(static_cast<double>(value));
+                if (ec != std::errc{} || end != s.data() + s.size() || !finite ||
+                    value < static_cast<Parsed>(lo) || value > static_cast<Parsed>(hi)) {
                     return fmt::format("must be {} (got \"{}\")", what, s);
                 }
-                field(c) = static_cast<int>(value);
-                return {};
-            },
-            [field](const Config& c) { return std::to_string(read(field, c)); },
-            copier(field)};
-}
-
-ConfigKey double_key(std::string_view path, Field<double> field, double lo, double hi,
-                     std::string_view help) {
-    return {path,
-            help,
-            false,
-            [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
-                auto what = fmt::format("a number from {} to {}", lo, hi);
-                if (auto p = scalar_problem(n, what); !p.empty()) return p;
-                const std::string& s = n.Scalar();
-                double value = 0.0;
-                auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-                if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(value) ||
-                    value < lo || value > hi) {
-                    return fmt::format("must be {} (got \"{}\")", what, s);
-                }
-                field(c) = value;
+                field(c) = static_cast<T>(value);
                 return {};
             },
             [field](const Config& c) { return fmt::format("{}", read(field, c)); },
             copier(field)};
+}
+
+ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
+    return number_key<int>(path, field, lo, hi, help);
+}
+
+ConfigKey double_key(std::string_view path, Field<double> field, double lo, double hi,
+                     std::string_view help) {
+    return number_key<double>(path, field, lo, hi, help);
 }
 
 ConfigKey bool_key(std::string_view path, Field<bool> field, std::string_view help) {

@@ -11,7 +11,8 @@ plus the device buffer (audio.buffer_ms) written ahead of the clock, minus
 when the burst was sent, is one latency sample. A gap is a 5 ms block inside
 a burst under 5 % of the tone's level. Prints a table; not a test.
 
-  /usr/bin/python3 tests/bench/talk_latency.py [--build build] [--listeners 0,1000,2000]"""
+  /usr/bin/python3 tests/bench/talk_latency.py [--build build] [--listeners 0,1000,2000]
+      [--settings "default,low latency"]"""
 
 import argparse
 import json
@@ -96,6 +97,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--listeners", default="0,1000,2000")
+    ap.add_argument("--settings", default=",".join(SETTINGS), help="names from: " + ", ".join(SETTINGS))
     args = ap.parse_args()
     os.environ.setdefault("CLUBVOICED", os.path.join(args.build, "daemon", "clubvoiced"))
     os.environ.setdefault("OPUS_PACKETS", os.path.join(args.build, "tests", "opus-packets"))
@@ -105,7 +107,8 @@ def main():
         print("load average before:", " ".join(f.read().split()[:3]))
     print(f"{'settings':12} {'listeners':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
           f"{'gaps ms':>8} {'talk_gaps':>9} {'loop max ms':>11}")
-    for name, (extra, buffer_ms) in SETTINGS.items():
+    for name in args.settings.split(","):
+        extra, buffer_ms = SETTINGS[name]
         for n in [int(v) for v in args.listeners.split(",")]:
             lat, gaps, status = measure(harness, talk, args.build, extra, buffer_ms, n)
             p50, p99 = np.percentile(lat, [50, 99]) if lat else (float("nan"),) * 2
