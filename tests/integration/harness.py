@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -263,3 +264,22 @@ class ConformanceServer:
         if report:
             raise AssertionError(f"sanitizer report from sio-conformance-server:\n{report}")
         return code
+
+
+OPUS_PACKETS = os.environ.get("OPUS_PACKETS", "build/tests/opus-packets")
+
+
+def tone_packets(hz, seconds, amplitude=0.3, bursts=False, frame_ms=20):
+    """Opus packets of a tone as a browser microphone sends them
+    (tests/tools/opus_packets); bursts: 200 ms on, 100 ms off."""
+    args = [OPUS_PACKETS, str(hz), str(seconds), "--amplitude", str(amplitude),
+            "--frame-ms", str(frame_ms)]
+    if bursts:
+        args.append("--bursts")
+    data = subprocess.run(args, capture_output=True, check=True).stdout
+    packets, at = [], 0
+    while at < len(data):
+        (n,) = struct.unpack_from("<I", data, at)
+        packets.append(data[at + 4:at + 4 + n])
+        at += 4 + n
+    return packets

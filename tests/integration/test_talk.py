@@ -18,25 +18,11 @@ import numpy as np
 import socketio
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, wait_until  # noqa: E402
+from harness import OPUS_PACKETS, Daemon, tone_packets, wait_until  # noqa: E402
 
-OPUS_PACKETS = os.environ.get("OPUS_PACKETS", "build/tests/opus-packets")
 OPUS_TONE = os.environ.get("OPUS_TONE", "build/tests/opus-tone")
 RATE = 48000
 BUFFER_MS = 40  # audio.buffer_ms: the device's own delay, ahead of what the file shows
-
-
-def tone_packets(hz, seconds, amplitude=0.3, bursts=False):
-    args = [OPUS_PACKETS, str(hz), str(seconds), "--amplitude", str(amplitude)]
-    if bursts:
-        args.append("--bursts")
-    data = subprocess.run(args, capture_output=True, check=True).stdout
-    packets, at = [], 0
-    while at < len(data):
-        (n,) = struct.unpack_from("<I", data, at)
-        packets.append(data[at + 4:at + 4 + n])
-        at += 4 + n
-    return packets
 
 
 def spectrum_peak(x, lo=50, hi=4000):

@@ -20,9 +20,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import tone_packets  # noqa: E402,F401  (the fuzz and soak tests take it from here)
 
 SEP = "\x1e"
-OPUS_PACKETS = os.environ.get("OPUS_PACKETS", "build/tests/opus-packets")
 SANITIZED = os.environ.get("CLUBVOICE_SANITIZED") == "1"
 
 
@@ -59,18 +59,6 @@ def quiet_socketio_decode_races():
 
     threading.excepthook = hook
     return races
-
-
-def tone_packets(hz=1000, seconds=1.0, frame_ms=20):
-    """Opus packets of a tone as a browser microphone sends them."""
-    data = subprocess.run([OPUS_PACKETS, str(hz), str(seconds), "--frame-ms", str(frame_ms)],
-                          capture_output=True, check=True).stdout
-    packets, at = [], 0
-    while at < len(data):
-        (n,) = struct.unpack_from("<I", data, at)
-        packets.append(data[at + 4:at + 4 + n])
-        at += 4 + n
-    return packets
 
 
 # ---------------------------------------------------------------- figures
