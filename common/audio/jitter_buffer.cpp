@@ -191,8 +191,13 @@ void JitterBuffer::trim() {
 }
 
 void JitterBuffer::correct_drift(std::int64_t now_ns) {
+    // On time, the depth swings between the target (just before a packet
+    // arrives) and target + one frame (just after). Staying above target +
+    // half a frame for a whole second means a frame too much is queued: the
+    // sender's clock runs fast, or late packets each added a frame (they play
+    // in their turn rather than be skipped). Either way a frame of delay goes.
     const auto above = static_cast<std::size_t>(settings_.target_ms) * kSamplesPerMs +
-                       2 * static_cast<std::size_t>(frame_samples_);
+                       static_cast<std::size_t>(frame_samples_) / 2;
     if (depth_samples() <= above || next_seq_ == end_seq_) {
         over_since_ns_ = -1;
         return;

@@ -8,8 +8,9 @@
 // takes back later). After ~60 ms without a packet the stream has ended: the
 // buffer goes idle and outputs silence, and the next packet, whatever its seq,
 // starts a new prebuffer. Depth above max_ms is trimmed back to the target at
-// once; depth that stays a little above the target for a second (the
-// sender's clock runs faster than the sound card's) loses one frame.
+// once; depth that stays above the target + half a frame for a second (the
+// sender's clock runs faster than the sound card's, or late packets each
+// added a frame) loses one frame.
 //
 // Memory is a fixed ring of max_ms worth of slots; packets further ahead are
 // refused. Thread: loop (one owner).
@@ -134,7 +135,7 @@ class JitterBuffer {
 
     int dry_samples_ = 0;                  // concealed since the stream ran dry
     std::uint64_t pending_underruns_ = 0;  // counted once the stream goes on (not if it ended)
-    std::int64_t over_since_ns_ = -1;      // when depth last rose above target + 2 frames
+    std::int64_t over_since_ns_ = -1;      // when depth last rose above target + half a frame
     std::int64_t last_playout_delay_ns_ = -1;
     JitterCounters counters_;
 };
