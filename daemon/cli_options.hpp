@@ -1,7 +1,10 @@
 // The command line: clubvoiced [-c FILE] [-v|-vv] [--check-config] [--list-metrics]
-// [--version] [--help]
+// [--hash-token] [--new-token ROLE [NAME]] [--version] [--help]
 #pragma once
 
+#include "role.hpp"
+
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -13,6 +16,9 @@ struct CliOptions {
     bool check_config = false;
     bool version = false;
     bool list_metrics = false;
+    bool hash_token = false;             // read a token on stdin, print its hash
+    std::optional<Role> new_token_role;  // print a fresh token of this role
+    std::string new_token_name;          // its name (default: the role's)
     bool help = false;
 };
 

@@ -18,7 +18,8 @@ Daemon::Daemon(std::string config_path, Config config, int verbosity)
     : config_path_(std::move(config_path)),
       verbosity_(verbosity),
       config_(std::move(config)),
-      routes_(config_, status_sources()) {
+      access_(config_.access),
+      routes_(config_, access_, status_sources()) {
     apply_log_level();
 }
 
@@ -83,8 +84,21 @@ SioOptions Daemon::sio_options() const {
     options.engine.max_payload = static_cast<std::size_t>(config_.server.max_payload_bytes);
     options.engine.max_messages_per_s = config_.server.max_messages_per_s;
     options.engine.cors_origins = config_.server.cors_origins;
+    options.engine.trusted_proxies = trusted_proxies();
+    options.engine.limits = {static_cast<std::size_t>(config_.server.max_clients),
+                             static_cast<std::size_t>(config_.server.max_clients_per_ip),
+                             static_cast<double>(config_.server.handshakes_per_ip_per_s)};
+    options.engine.max_polling_ms = static_cast<std::uint64_t>(config_.server.max_polling_s) * 1000;
     options.connect_timeout_ms = config_.server.connect_timeout_ms;
     return options;
+}
+
+std::vector<IpNetwork> Daemon::trusted_proxies() const {
+    std::vector<IpNetwork> networks;
+    for (const auto& text : config_.server.trusted_proxies) {
+        if (auto network = IpNetwork::parse(text)) networks.push_back(*network);  // checked on load
+    }
+    return networks;
 }
 
 void Daemon::run() {
@@ -106,11 +120,12 @@ void Daemon::run() {
                                               if (audio_) audio_->set_room_ducked(loud);
                                           });
     room_ = std::make_unique<RoomNamespace>(
-        loop_.get(), *sio_, config_, *audience_, *talk_,
+        loop_.get(), *sio_, config_, access_, *audience_, *talk_,
         [this] { return audio_ ? audio_->capture_level_dbfs() : -120.0F; });
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);
+    web_->set_trusted_proxies(trusted_proxies());
     web_->add_handler(sio_->eio_server());
     audio_->start();
     talk_->start_mixer();
@@ -149,7 +164,9 @@ void Daemon::reload() {
             if (key.needs_restart) key.copy(config_, loaded.config);
         }
         config_ = std::move(loaded.config);
+        access_ = AccessPolicy(config_.access);
         apply_log_level();
+        if (web_) web_->set_trusted_proxies(trusted_proxies());
         if (loop_monitor_) loop_monitor_->set_frame(frame_ns());
         if (sio_) sio_->apply(sio_options());
         if (audio_) {
@@ -158,6 +175,10 @@ void Daemon::reload() {
         }
         if (talk_) talk_->apply();
         if (room_) room_->config_changed();
+        if (web_) {  // renewed files at the same paths; a bad pair is refused on its own
+            const CertificateReload tls = web_->reload_certificate(config_.server);
+            if (!tls.message.empty()) log::at(tls.level, "{}", tls.message);
+        }
         log::notice("reloaded {}", config_path_);
         notifier_.ready(fmt::format("reloaded {}", config_path_));
     } catch (const ConfigError& e) {

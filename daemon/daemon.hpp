@@ -2,6 +2,7 @@
 // reloads and the orderly stop. Thread: loop.
 #pragma once
 
+#include "access_policy.hpp"
 #include "audio_engine.hpp"
 #include "config.hpp"
 #include "http_responder.hpp"
@@ -16,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace clubvoice {
 
@@ -32,6 +34,7 @@ class Daemon {
     void reload();
     void stop();
     SioOptions sio_options() const;
+    std::vector<IpNetwork> trusted_proxies() const;
     std::int64_t frame_ns() const;  // the budget a loop pass is measured against
     StatusSources status_sources();
     bool alive();
@@ -39,6 +42,7 @@ class Daemon {
     std::string config_path_;
     int verbosity_;
     Config config_;
+    AccessPolicy access_;  // from config_.access; replaced on reload
 
     // Declared first so it is destroyed last: every handle below lives on it.
     UvLoop loop_;

@@ -4,12 +4,15 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
+#include "tls_certificate.hpp"
+#include "token_commands.hpp"
 #include "version.hpp"
 
 #include <fmt/core.h>
 
 #include <cstdio>
 #include <exception>
+#include <iostream>
 
 int main(int argc, char** argv) {
     using namespace clubvoice;
@@ -35,6 +38,15 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
+    try {
+        if (options.hash_token) return run_hash_token(std::cin, std::cout, std::cerr);
+        if (options.new_token_role) {
+            return run_new_token(*options.new_token_role, options.new_token_name, std::cout);
+        }
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "clubvoiced: {}\n", e.what());
+        return 1;
+    }
     if (options.version) {
         fmt::print("clubvoiced {}\n", kVersion);
         return 0;
@@ -44,6 +56,12 @@ int main(int argc, char** argv) {
         LoadedConfig loaded = load_config_file(options.config_path);
         for (const auto& warning : loaded.warnings) log::warning("{}", warning);
         if (options.check_config) {
+            // systemctl reload runs this first: a renewed certificate that
+            // will not load fails the reload where the operator sees it.
+            const auto& server = loaded.config.server;
+            if (!server.tls_cert_file.empty()) {
+                (void)TlsCertificate::load(server.tls_cert_file, server.tls_key_file);
+            }
             fmt::print("{}: ok\n", options.config_path);
             return 0;
         }

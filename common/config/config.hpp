@@ -5,6 +5,7 @@
 // documents every key. Thread: loop (a Config is a value; copies are cheap).
 #pragma once
 
+#include "access_settings.hpp"
 #include "log.hpp"
 
 #include <stdexcept>
@@ -20,6 +21,8 @@ std::string_view to_string(AudioMode mode);  // "listen", "half", "full"
 enum class OpusApplication { audio, voip };
 std::string_view to_string(OpusApplication application);  // "audio", "voip"
 
+std::string_view to_string(AccessRule rule);  // "open", "token"
+
 struct Config {
     struct Server {
         std::string host = "0.0.0.0";
@@ -32,7 +35,14 @@ struct Config {
         std::vector<std::string> cors_origins;  // empty: same origin only
         std::string tls_cert_file;              // both set: HTTPS and WSS only
         std::string tls_key_file;
+        std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
+        int max_clients = 5000;
+        int max_clients_per_ip = 64;
+        int handshakes_per_ip_per_s = 10;  // twice as many in a burst
+        int max_polling_s = 600;           // a session that never upgrades is closed after this
     } server;
+
+    AccessSettings access;
 
     struct Device {
         std::string device = "default";

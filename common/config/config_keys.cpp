@@ -1,5 +1,8 @@
 #include "config_keys.hpp"
 
+#include "config_key_kinds.hpp"
+
+#include "ip_network.hpp"
 #include "log.hpp"
 #include "version.hpp"
 
@@ -16,182 +19,7 @@
 namespace clubvoice {
 namespace {
 
-template <typename T>
-using Field = T& (*)(Config&);
-
-// One accessor serves both reading and writing a key; reading never modifies.
-template <typename T>
-const T& read(Field<T> field, const Config& c) {
-    return field(const_cast<Config&>(c));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-}
-
-std::string scalar_problem(const YAML::Node& node, std::string_view what) {
-    if (node.IsNull()) return fmt::format("needs a value ({})", what);
-    if (!node.IsScalar()) return fmt::format("must be {}", what);
-    return {};
-}
-
-// Copies the key's value from one config to another (a reload keeps the
-// running value of a restart-only key).
-template <typename T>
-std::function<void(const Config&, Config&)> copier(Field<T> field) {
-    return [field](const Config& from, Config& to) { field(to) = read(field, from); };
-}
-
-ConfigKey string_key(std::string_view path, Field<std::string> field, std::string_view help) {
-    return {path,
-            help,
-            false,
-            [field](Config& c, const YAML::Node& n) -> std::string {
-                if (auto p = scalar_problem(n, "a string"); !p.empty()) return p;
-                if (n.Scalar().empty()) return "must not be empty";
-                field(c) = n.Scalar();
-                return {};
-            },
-            [field](const Config& c) { return read(field, c); },
-            copier(field)};
-}
-
-// A file path that may be left empty (the feature it enables is then off).
-ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
-                            std::string_view help) {
-    return {path,
-            help,
-            false,
-            [field](Config& c, const YAML::Node& n) -> std::string {
-                if (n.IsNull()) {
-                    field(c).clear();
-                    return {};
-                }
-                if (auto p = scalar_problem(n, "a file path or \"\""); !p.empty()) return p;
-                if (!n.Scalar().empty() && n.Scalar().front() != '/') {
-                    return fmt::format("must be an absolute path (got \"{}\")", n.Scalar());
-                }
-                field(c) = n.Scalar();
-                return {};
-            },
-            [field](const Config& c) { return read(field, c); },
-            copier(field)};
-}
-
-// An integer or a number within [lo, hi].
-template <typename T>
-ConfigKey number_key(std::string_view path, Field<T> field, T lo, T hi, std::string_view help) {
-    constexpr bool kInteger = std::is_integral_v<T>;
-    using Parsed = std::conditional_t<kInteger, long, double>;
-    return {path,
-            help,
-            false,
-            [field, lo, hi](Config& c, const YAML::Node& n) -> std::string {
-                auto what =
-                    fmt::format("{} from {} to {}", kInteger ? "an integer" : "a number", lo, hi);
-                if (auto p = scalar_problem(n, what); !p.empty()) return p;
-                const std::string& s = n.Scalar();
-                Parsed value{};
-                auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-                const bool finite = kInteger || std::isfinite(static_cast<double>(value));
-                if (ec != std::errc{} || end != s.data() + s.size() || !finite ||
-                    value < static_cast<Parsed>(lo) || value > static_cast<Parsed>(hi)) {
-                    return fmt::format("must be {} (got \"{}\")", what, s);
-                }
-                field(c) = static_cast<T>(value);
-                return {};
-            },
-            [field](const Config& c) { return fmt::format("{}", read(field, c)); },
-            copier(field)};
-}
-
-ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
-    return number_key<int>(path, field, lo, hi, help);
-}
-
-ConfigKey double_key(std::string_view path, Field<double> field, double lo, double hi,
-                     std::string_view help) {
-    return number_key<double>(path, field, lo, hi, help);
-}
-
-ConfigKey bool_key(std::string_view path, Field<bool> field, std::string_view help) {
-    return {path,
-            help,
-            false,
-            [field](Config& c, const YAML::Node& n) -> std::string {
-                if (auto p = scalar_problem(n, "true or false"); !p.empty()) return p;
-                if (n.Scalar() == "true") {
-                    field(c) = true;
-                } else if (n.Scalar() == "false") {
-                    field(c) = false;
-                } else {
-                    return fmt::format("must be true or false (got \"{}\")", n.Scalar());
-                }
-                return {};
-            },
-            [field](const Config& c) { return std::string(read(field, c) ? "true" : "false"); },
-            copier(field)};
-}
-
-ConfigKey string_list_key(std::string_view path, Field<std::vector<std::string>> field,
-                          std::string_view help) {
-    return {path,
-            help,
-            false,
-            [field](Config& c, const YAML::Node& n) -> std::string {
-                if (n.IsNull()) {
-                    field(c).clear();
-                    return {};
-                }
-                if (!n.IsSequence()) return "must be a list of strings, e.g. [a, b]";
-                std::vector<std::string> values;
-                for (const auto& item : n) {
-                    if (!item.IsScalar() || item.Scalar().empty()) {
-                        return "must be a list of non-empty strings";
-                    }
-                    values.push_back(item.Scalar());
-                }
-                field(c) = std::move(values);
-                return {};
-            },
-            [field](const Config& c) {
-                YAML::Emitter out;  // quotes what needs quoting ("*", ": ", ...)
-                out << YAML::Flow << read(field, c);
-                return std::string(out.c_str());
-            },
-            copier(field)};
-}
-
-template <typename E, std::size_t N>
-ConfigKey choice_key(std::string_view path, Field<E> field,
-                     const std::array<std::pair<std::string_view, E>, N>& choices,
-                     std::string_view help) {
-    return {path,
-            help,
-            false,
-            [field, choices](Config& c, const YAML::Node& n) -> std::string {
-                std::vector<std::string_view> names;
-                names.reserve(choices.size());
-                for (const auto& [name, value] : choices) names.push_back(name);
-                auto what = fmt::format("one of {}", fmt::join(names, ", "));
-                if (auto p = scalar_problem(n, what); !p.empty()) return p;
-                for (const auto& [name, value] : choices) {
-                    if (n.Scalar() == name) {
-                        field(c) = value;
-                        return {};
-                    }
-                }
-                return fmt::format("must be {} (got \"{}\")", what, n.Scalar());
-            },
-            [field, choices](const Config& c) -> std::string {
-                for (const auto& [name, value] : choices) {
-                    if (read(field, c) == value) return std::string(name);
-                }
-                return "?";
-            },
-            copier(field)};
-}
-
-ConfigKey restart_only(ConfigKey key) {
-    key.needs_restart = true;
-    return key;
-}
+using namespace config_kinds;
 
 constexpr std::array<std::pair<std::string_view, AudioMode>, 3> kModes{{
     {"listen", AudioMode::listen},
@@ -203,6 +31,17 @@ constexpr std::array<std::pair<std::string_view, OpusApplication>, 2> kApplicati
     {"audio", OpusApplication::audio},
     {"voip", OpusApplication::voip},
 }};
+
+constexpr std::array<std::pair<std::string_view, AccessRule>, 2> kAccessRules{{
+    {"open", AccessRule::open},
+    {"token", AccessRule::token},
+}};
+
+std::string network_problem(const std::string& text) {
+    std::string problem;
+    IpNetwork::parse(text, &problem);
+    return problem;
+}
 
 // Opus packet durations a frame may have (2.5 and 5 ms cost too much per packet).
 constexpr std::array<std::pair<std::string_view, int>, 4> kFrameMs{{
@@ -245,6 +84,38 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(restart_only(optional_path_key(
         "server.tls_key_file", [](Config& c) -> std::string& { return c.server.tls_key_file; },
         "PEM private key of tls_cert_file")));
+    keys.push_back(string_list_key(
+        "server.trusted_proxies",
+        [](Config& c) -> std::vector<std::string>& { return c.server.trusted_proxies; },
+        "reverse proxies (IP networks) whose X-Forwarded-For / Forwarded headers are believed",
+        network_problem));
+    keys.push_back(int_key(
+        "server.max_clients", [](Config& c) -> int& { return c.server.max_clients; }, 1, 1000000,
+        "most Engine.IO sessions at once; more are refused (503)"));
+    keys.push_back(int_key(
+        "server.max_clients_per_ip", [](Config& c) -> int& { return c.server.max_clients_per_ip; },
+        1, 1000000, "most sessions at once from one client address; more are refused (429)"));
+    keys.push_back(int_key(
+        "server.handshakes_per_ip_per_s",
+        [](Config& c) -> int& { return c.server.handshakes_per_ip_per_s; }, 1, 1000000,
+        "new sessions one client address may open per second (twice as many in a burst)"));
+    keys.push_back(int_key(
+        "server.max_polling_s", [](Config& c) -> int& { return c.server.max_polling_s; }, 10, 86400,
+        "longest a session may stay on HTTP long-polling without upgrading to WebSocket"));
+    keys.push_back(choice_key<AccessRule>(
+        "access.listen", [](Config& c) -> AccessRule& { return c.access.listen; }, kAccessRules,
+        "open: anyone may listen; token: a listener, talker or admin token is needed"));
+    keys.push_back(choice_key<AccessRule>(
+        "access.talk", [](Config& c) -> AccessRule& { return c.access.talk; }, kAccessRules,
+        "open: anyone who may listen may talk; token: a talker or admin token is needed"));
+    keys.push_back(string_list_key(
+        "access.admin_networks",
+        [](Config& c) -> std::vector<std::string>& { return c.access.admin_networks; },
+        "client networks that may read /status, /metrics and the debug page without a token",
+        network_problem));
+    keys.push_back(token_list_key(
+        "access.tokens", [](Config& c) -> std::vector<AccessToken>& { return c.access.tokens; },
+        "tokens as {name, role: listener|talker|admin, hash} (clubvoiced --new-token)"));
     keys.push_back(choice_key<AudioMode>(
         "audio.mode", [](Config& c) -> AudioMode& { return c.audio.mode; }, kModes,
         "listen: nobody talks; half: one talker holds the floor; full: every talker is mixed"));
@@ -371,6 +242,13 @@ bool is_config_group(std::string_view path) {
 std::string_view to_string(AudioMode mode) {
     for (const auto& [name, value] : kModes) {
         if (value == mode) return name;
+    }
+    return "?";
+}
+
+std::string_view to_string(AccessRule rule) {
+    for (const auto& [name, value] : kAccessRules) {
+        if (value == rule) return name;
     }
     return "?";
 }

@@ -90,7 +90,12 @@ int EioServer::on_http(lws* wsi, WsiState& state, std::string_view method) {
         if (method != "GET") {
             return responder_.respond(wsi, error_response(wsi, kBadHandshakeMethod, "handshake"));
         }
-        EioSession& session = open_session(wsi, EioSession::Transport::polling);
+        const IpAddress client = request_client(wsi, options_.trusted_proxies);
+        if (auto refusal = admit_handshake(wsi, client)) {
+            add_cors(wsi, *refusal);
+            return responder_.respond(wsi, *refusal);
+        }
+        EioSession& session = open_session(wsi, EioSession::Transport::polling, client);
         state = {this, &session, WsiKind::poll_get};
         session.poll_get = wsi;
         return on_http_writeable(wsi, state);

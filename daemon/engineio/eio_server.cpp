@@ -1,5 +1,7 @@
 #include "eio_server.hpp"
 
+#include "config.hpp"
+#include "cors.hpp"
 #include "internal_errors.hpp"
 #include "log.hpp"
 #include "loop_thread.hpp"
@@ -31,7 +33,8 @@ EioServer::EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler,
       options_(std::move(options)),
       handler_(handler),
       responder_(responder),
-      stream_(options_.stream_capacity, options_.stream_lag_close_ms) {}
+      stream_(options_.stream_capacity, options_.stream_lag_close_ms),
+      limits_(options_.limits) {}
 
 EioServer::~EioServer() {
     close_all("server stopped");
@@ -44,6 +47,7 @@ void EioServer::apply(const EioOptions& options) {
     options_.path = std::move(path);
     options_.stream_capacity = capacity;
     stream_.set_lag_close_ms(options_.stream_lag_close_ms);
+    limits_.set(options_.limits);
 }
 
 bool EioServer::owns_path(std::string_view path) const {
@@ -71,12 +75,47 @@ std::string EioServer::handshake_json(const EioSession& session) const {
     return open.dump();
 }
 
-EioSession& EioServer::open_session(lws* wsi, EioSession::Transport transport) {
+std::optional<HttpResponse> EioServer::admit_handshake(lws* wsi, const IpAddress& client) {
+    const LimitRefusal refusal = limits_.admit(client, sessions_.size(), uv_now(loop_));
+    if (refusal != LimitRefusal::none) {
+        const bool too_fast = refusal == LimitRefusal::too_fast;
+        ++(refusal == LimitRefusal::server_full ? counters_.refused_server_full
+           : too_fast                           ? counters_.refused_too_fast
+                                                : counters_.refused_address_full);
+        // A client refused for its rate is not worth a line each time.
+        if (!too_fast) {
+            log::warning("engine.io: refused {}: {}", client.to_string(), to_string(refusal));
+        }
+        nlohmann::json body = {{"code", 4}, {"message", to_string(refusal)}};
+        HttpResponse response =
+            HttpResponse::json(refusal == LimitRefusal::server_full ? 503 : 429, body.dump());
+        response.headers.emplace_back("retry-after", "1");
+        return response;
+    }
+    auto origin = request_header(wsi, WSI_TOKEN_ORIGIN);
+    if (!handshake_origin_allowed(options_.cors_origins, origin,
+                                  request_header(wsi, WSI_TOKEN_HOST))) {
+        ++counters_.origin_refused;
+        log::warning(
+            "engine.io: refused {}: Origin {} is not this server's nor in "
+            "server.cors_origins",
+            client.to_string(), one_line(origin.value_or("")));
+        return HttpResponse::json(403, R"({"code":4,"message":"Forbidden"})");
+    }
+    return std::nullopt;
+}
+
+EioSession& EioServer::open_session(lws* wsi, EioSession::Transport transport,
+                                    const IpAddress& client) {
     auto owned = std::make_unique<EioSession>();
     EioSession& session = *owned;
     session.sid = random_id();
     session.transport = transport;
-    session.peer = peer_address(wsi);
+    session.client = client;
+    session.peer = client.to_string();
+    session.bearer = request_bearer(wsi);
+    session.opened_ms = uv_now(loop_);
+    limits_.opened(client);
     sessions_.emplace(session.sid, std::move(owned));
     ++counters_.sessions_opened;
     log::debug("engine.io: {} opened by {} over {}", session.sid, session.peer,
@@ -183,6 +222,16 @@ void EioServer::schedule_ping(EioSession& session) {
 }
 
 void EioServer::on_heartbeat(EioSession& session) {
+    if (session.transport == EioSession::Transport::polling && !session.upgrading &&
+        uv_now(loop_) - session.opened_ms > options_.max_polling_ms) {
+        ++counters_.polling_timeouts;
+        log::info(
+            "engine.io: {} ({}): closed: polled for {} s without upgrading "
+            "(server.max_polling_s)",
+            session.sid, session.peer, options_.max_polling_ms / 1000);
+        close(session, "polling too long");
+        return;
+    }
     if (session.awaiting_pong) {
         ++counters_.ping_timeouts;
         log::info("engine.io: {} ({}): ping timeout", session.sid, session.peer);
@@ -273,6 +322,7 @@ void EioServer::close(EioSession& session, std::string_view reason) {
     assert_on_loop();
     if (session.closed) return;
     session.closed = true;
+    limits_.closed(session.client);
     const bool client_closed = reason == kClientClosed;
     log::debug("engine.io: {} closed: {}", session.sid, reason);
     // The transport must be released whatever the layer above does.

@@ -5,6 +5,7 @@
 // Thread: loop.
 #pragma once
 
+#include "connection_limits.hpp"
 #include "eio_session.hpp"
 #include "engineio_packet.hpp"
 #include "http_responder.hpp"
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,7 +30,12 @@ struct EioOptions {
     int ping_timeout_ms = 20000;
     std::size_t max_payload = 1000000;
     int max_messages_per_s = 1000;  // a session sending faster than this (bursts: twice) is closed
-    std::vector<std::string> cors_origins;    // "*" allows every origin
+    std::vector<std::string> cors_origins;    // "*" allows every origin; also the handshake's
+                                              // Origin allow-list, beside the server's own
+    std::vector<IpNetwork> trusted_proxies;   // whose forwarding headers name the client
+    LimitSettings limits;                     // sessions in all and per client address
+    std::uint64_t max_polling_ms = 600000;    // a session polling this long without upgrading
+                                              // is closed
     std::size_t max_control_bytes = 1 << 20;  // a session whose control queue passes this is closed
     std::size_t stream_capacity = 32;         // stream packets a session may fall behind
     std::uint64_t stream_lag_close_ms = 10000;  // a session behind the ring this long is closed
@@ -50,6 +57,13 @@ struct EioCounters {
     std::uint64_t queue_overflows = 0;
     std::uint64_t lag_disconnects = 0;
     std::uint64_t floods = 0;  // sessions closed for sending too many messages
+    // Handshakes refused: a foreign Origin, the server full, too many
+    // sessions from one address, sessions opened too fast from one address.
+    std::uint64_t origin_refused = 0;
+    std::uint64_t refused_server_full = 0;
+    std::uint64_t refused_address_full = 0;
+    std::uint64_t refused_too_fast = 0;
+    std::uint64_t polling_timeouts = 0;  // sessions closed for polling past max_polling_ms
 };
 
 class EioServer final : public ConnectionHandler {
@@ -84,7 +98,7 @@ class EioServer final : public ConnectionHandler {
     int on_http_body_done(lws* wsi, WsiState& state) override;
     int on_http_writeable(lws* wsi, WsiState& state) override;
     void on_http_closed(lws* wsi, WsiState& state) override;
-    int on_ws_filter(lws* wsi) override;
+    std::optional<HttpResponse> on_ws_filter(lws* wsi) override;
     int on_ws_established(lws* wsi, WsiState& state) override;
     int on_ws_receive(lws* wsi, WsiState& state, std::string_view data) override;
     int on_ws_writeable(lws* wsi, WsiState& state) override;
@@ -93,7 +107,10 @@ class EioServer final : public ConnectionHandler {
 
   private:
     EioSession* find(std::string_view sid);
-    EioSession& open_session(lws* wsi, EioSession::Transport transport);
+    // A new session's handshake: its Origin and the limits. nullopt admits;
+    // otherwise the refusal to send (counted and logged).
+    std::optional<HttpResponse> admit_handshake(lws* wsi, const IpAddress& client);
+    EioSession& open_session(lws* wsi, EioSession::Transport transport, const IpAddress& client);
     void handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws);
     void request_write(EioSession& session);
     enum class StreamWrite { done, needs_callback, failed };
@@ -120,6 +137,7 @@ class EioServer final : public ConnectionHandler {
     std::vector<std::unique_ptr<EioSession>> dead_;  // freed on the next loop pass
     UvTimer reaper_;
     StreamFanout<OutgoingPtr> stream_;
+    ConnectionLimits limits_;
     std::size_t freed_since_trim_ = 0;
     EioCounters counters_;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "connection_handler.hpp"
+#include "ip_network.hpp"
 #include "outgoing_packet.hpp"
 #include "stream_fanout.hpp"
 #include "uv_handles.hpp"
@@ -20,7 +21,10 @@ struct EioSession {
     enum class Transport { polling, websocket };
 
     std::string sid;
-    std::string peer;  // client address, for log lines
+    IpAddress client;    // request_client(): counted against the per-address limits
+    std::string peer;    // the client's address as text, for log lines
+    std::string bearer;  // the handshake's Authorization: Bearer token, if any
+    std::uint64_t opened_ms = 0;
     Transport transport = Transport::polling;
     bool upgrading = false;        // probe answered on `ws`, waiting for the upgrade packet
     bool probe_reply_due = false;  // "3probe" still to be written on `ws`

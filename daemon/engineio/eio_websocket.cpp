@@ -43,11 +43,16 @@ int write_raw(lws* wsi, const OutgoingPacket& packet) {
 
 }  // namespace
 
-// Checks the handshake before lws answers it; non-zero refuses the connection.
+// Checks the handshake before lws answers it: the query, then (for a new
+// session) its Origin and the limits; a response refuses the connection.
 // A bad sid is refused after the handshake instead (on_ws_established
 // closes it), as the reference server does.
-int EioServer::on_ws_filter(lws* wsi) {
-    return url_arg(wsi, "EIO=") == "4" && url_arg(wsi, "transport=") == "websocket" ? 0 : 1;
+std::optional<HttpResponse> EioServer::on_ws_filter(lws* wsi) {
+    if (url_arg(wsi, "EIO=") != "4" || url_arg(wsi, "transport=") != "websocket") {
+        return HttpResponse::json(400, R"({"code":3,"message":"Bad request"})");
+    }
+    if (url_arg(wsi, "sid=")) return std::nullopt;  // an upgrade: the session was admitted
+    return admit_handshake(wsi, request_client(wsi, options_.trusted_proxies));
 }
 
 int EioServer::on_ws_established(lws* wsi, WsiState& state) {
@@ -64,7 +69,8 @@ int EioServer::on_ws_established(lws* wsi, WsiState& state) {
         return 0;
     }
     limit_unsent(wsi);
-    EioSession& session = open_session(wsi, EioSession::Transport::websocket);
+    EioSession& session = open_session(wsi, EioSession::Transport::websocket,
+                                       request_client(wsi, options_.trusted_proxies));
     session.ws = wsi;
     state.session = &session;
     request_write(session);

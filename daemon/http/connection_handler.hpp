@@ -4,7 +4,11 @@
 // Thread: loop.
 #pragma once
 
+#include "http_types.hpp"
+
 #include <libwebsockets.h>
+
+#include <optional>
 
 #include <string_view>
 
@@ -29,8 +33,8 @@ class ConnectionHandler {
     virtual int on_http_body_done(lws* wsi, WsiState& state) = 0;
     virtual int on_http_writeable(lws* wsi, WsiState& state) = 0;
     virtual void on_http_closed(lws* wsi, WsiState& state) = 0;
-    // 0 accepts the WebSocket handshake.
-    virtual int on_ws_filter(lws* wsi) = 0;
+    // nullopt accepts the WebSocket handshake; a response refuses it.
+    virtual std::optional<HttpResponse> on_ws_filter(lws* wsi) = 0;
     virtual int on_ws_established(lws* wsi, WsiState& state) = 0;
     virtual int on_ws_receive(lws* wsi, WsiState& state, std::string_view data) = 0;
     virtual int on_ws_writeable(lws* wsi, WsiState& state) = 0;

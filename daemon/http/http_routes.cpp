@@ -1,5 +1,6 @@
 #include "http_routes.hpp"
 
+#include "log.hpp"
 #include "static_files.hpp"
 #include "version.hpp"
 
@@ -23,25 +24,50 @@ constexpr MetricInfo kBuildInfo{"clubvoice_build_info", MetricType::gauge, "info
                                 "Version of the running daemon (the label)."};
 constexpr MetricInfo kUptime{"clubvoice_uptime_seconds", MetricType::gauge, "s", "/uptime_s",
                              "Time since the daemon started."};
+constexpr MetricInfo kAdminRefused{
+    "clubvoice_admin_refused_total", MetricType::counter, "", "/access/admin_refused",
+    "Requests for /status or /metrics refused (401/403) for want of admin rights."};
 
 }  // namespace
 
-HttpRoutes::HttpRoutes(const Config& config, StatusSources sources)
-    : config_(config), sources_(std::move(sources)) {}
+HttpRoutes::HttpRoutes(const Config& config, const AccessPolicy& access, StatusSources sources)
+    : config_(config), access_(access), sources_(std::move(sources)) {}
 
 double HttpRoutes::uptime_s() const {
     using namespace std::chrono;
     return duration<double>(steady_clock::now() - started_).count();
 }
 
-HttpResponse HttpRoutes::handle(const HttpRequest& request) const {
+HttpResponse HttpRoutes::handle(const HttpRequest& request) {
     if (request.method != "GET" && request.method != "HEAD") {
         return HttpResponse::text(405, "method not allowed\n");
     }
     if (request.path == "/health") return health();
-    if (request.path == "/status") return status();
-    if (request.path == "/metrics") return metrics();
+    if (request.path == "/status" || request.path == "/metrics") {
+        if (auto refusal = refuse_unless_admin(request)) return *refusal;
+        return request.path == "/status" ? status() : metrics();
+    }
     return static_file(request.path);
+}
+
+std::optional<HttpResponse> HttpRoutes::refuse_unless_admin(const HttpRequest& request) {
+    const AdminAnswer answer = access_.admin(request.client, request.bearer);
+    if (answer == AdminAnswer::allowed) return std::nullopt;
+    ++admin_refused_;
+    const bool forbidden = answer == AdminAnswer::forbidden;
+    log::info("http: {} refused to {}: {}", request.path, request.client.to_string(),
+              forbidden ? "the token is not an admin's" : "no valid admin token");
+    HttpResponse response = HttpResponse::json(
+        forbidden ? 403 : 401,
+        nlohmann::json{{"error", forbidden ? "an admin token is needed; this one is not"
+                                           : "an admin token is needed"}}
+            .dump());
+    if (!forbidden) {
+        response.headers.emplace_back("www-authenticate", R"(Bearer realm="clubvoice")");
+    }
+    // The figures are per request; no cache may keep them for the next asker.
+    response.headers.emplace_back("cache-control", "no-store");
+    return response;
 }
 
 HttpResponse HttpRoutes::health() const {
@@ -50,9 +76,10 @@ HttpResponse HttpRoutes::health() const {
     return HttpResponse::json(body["status"] == "down" ? 503 : 200, body.dump());
 }
 
-void HttpRoutes::report(MetricWriter& out, double uptime_s) {
+void HttpRoutes::report(MetricWriter& out, double uptime_s, std::uint64_t admin_refused) {
     out.add_info(kBuildInfo, "version", kVersion);
     out.add(kUptime, uptime_s);
+    out.add(kAdminRefused, static_cast<double>(admin_refused));
 }
 
 HttpResponse HttpRoutes::status() const {
@@ -61,7 +88,7 @@ HttpResponse HttpRoutes::status() const {
         {"audio", {{"mode", to_string(config_.audio.mode)}}},
     };
     StatusWriter figures(body);
-    report(figures, uptime_s());
+    report(figures, uptime_s(), admin_refused_);
     if (sources_.status) sources_.status(body);
     return HttpResponse::json(200, body.dump());
 }
@@ -69,7 +96,7 @@ HttpResponse HttpRoutes::status() const {
 HttpResponse HttpRoutes::metrics() const {
     std::string text;
     PrometheusWriter figures(text);
-    report(figures, uptime_s());
+    report(figures, uptime_s(), admin_refused_);
     if (sources_.metrics) sources_.metrics(text);
     HttpResponse response = HttpResponse::text(200, std::move(text));
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";

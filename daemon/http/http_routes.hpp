@@ -3,6 +3,7 @@
 // callbacks in StatusSources. Thread: loop.
 #pragma once
 
+#include "access_policy.hpp"
 #include "config.hpp"
 #include "http_types.hpp"
 #include "metrics.hpp"
@@ -10,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace clubvoice {
@@ -26,22 +29,28 @@ struct StatusSources {
 
 class HttpRoutes {
   public:
-    // `config` is the daemon's live configuration; a reload changes it in place.
-    HttpRoutes(const Config& config, StatusSources sources);
+    // `config` is the daemon's live configuration and `access` its access
+    // policy; a reload changes both in place.
+    HttpRoutes(const Config& config, const AccessPolicy& access, StatusSources sources);
 
-    HttpResponse handle(const HttpRequest& request) const;
-    // clubvoice_build_info and clubvoice_uptime_seconds ("version", "uptime_s").
-    static void report(MetricWriter& out, double uptime_s = 0.0);
+    HttpResponse handle(const HttpRequest& request);
+    // clubvoice_build_info, clubvoice_uptime_seconds ("version", "uptime_s")
+    // and the refused admin requests ("access/admin_refused").
+    static void report(MetricWriter& out, double uptime_s = 0.0, std::uint64_t admin_refused = 0);
 
   private:
     HttpResponse health() const;
     HttpResponse status() const;
     HttpResponse metrics() const;
     HttpResponse static_file(std::string_view path) const;
+    // /status and /metrics: an admin token, or a client in access.admin_networks.
+    std::optional<HttpResponse> refuse_unless_admin(const HttpRequest& request);
     double uptime_s() const;
 
     const Config& config_;
+    const AccessPolicy& access_;
     StatusSources sources_;
+    std::uint64_t admin_refused_ = 0;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

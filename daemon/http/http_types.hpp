@@ -1,6 +1,8 @@
 // What an HTTP route sees and answers. Thread: loop.
 #pragma once
 
+#include "ip_network.hpp"
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -12,6 +14,8 @@ namespace clubvoice {
 struct HttpRequest {
     std::string_view method;  // "GET", "HEAD", "POST", ...
     std::string_view path;    // decoded path, without the query
+    IpAddress client;         // request_client(): the peer, or whom a trusted proxy forwards
+    std::string_view bearer;  // the Authorization: Bearer token; empty without one
 };
 
 struct HttpResponse {

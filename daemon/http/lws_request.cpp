@@ -1,6 +1,10 @@
 #include "lws_request.hpp"
 
+#include "client_address.hpp"
+
 #include <array>
+#include <cctype>
+#include <string>
 #include <utility>
 
 namespace clubvoice {
@@ -42,6 +46,49 @@ std::string peer_address(lws* wsi) {
     std::array<char, 64> peer{};
     const char* name = lws_get_peer_simple(wsi, peer.data(), peer.size());
     return name != nullptr ? std::string(name) : std::string("?");
+}
+
+}  // namespace clubvoice
+
+namespace clubvoice {
+namespace {
+
+// A header lws has no token for (it keeps every header it was not told to drop).
+std::optional<std::string> custom_header(lws* wsi, const char* name_with_colon) {
+    const int name_length = static_cast<int>(std::char_traits<char>::length(name_with_colon));
+    int length = lws_hdr_custom_length(wsi, name_with_colon, name_length);
+    if (length <= 0) return std::nullopt;
+    std::string value(static_cast<std::size_t>(length) + 1, '\0');
+    if (lws_hdr_custom_copy(wsi, value.data(), length + 1, name_with_colon, name_length) < 0) {
+        return std::nullopt;
+    }
+    value.resize(static_cast<std::size_t>(length));
+    return value;
+}
+
+}  // namespace
+
+IpAddress request_client(lws* wsi, std::span<const IpNetwork> trusted_proxies) {
+    IpAddress peer = IpAddress::parse(peer_address(wsi)).value_or(IpAddress{});
+    if (trusted_proxies.empty()) return peer;
+    auto forwarded_for = request_header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+    auto forwarded = custom_header(wsi, "forwarded:");
+    return client_address(peer, trusted_proxies, forwarded_for, forwarded);
+}
+
+std::string request_bearer(lws* wsi) {
+    auto header = request_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (!header) return {};
+    std::string_view value(*header);
+    constexpr std::string_view kScheme = "bearer ";
+    if (value.size() <= kScheme.size()) return {};
+    for (std::size_t i = 0; i < kScheme.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return {};
+    }
+    value.remove_prefix(kScheme.size());
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+    return std::string(value);
 }
 
 }  // namespace clubvoice

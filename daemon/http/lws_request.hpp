@@ -1,9 +1,12 @@
 // Reading the request of a libwebsockets connection. Thread: loop.
 #pragma once
 
+#include "ip_network.hpp"
+
 #include <libwebsockets.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,7 +18,12 @@ std::optional<std::string> url_arg(lws* wsi, const char* name_with_equals);
 std::optional<std::string> request_header(lws* wsi, lws_token_indexes token);
 // "GET", "POST", ... from the request line.
 std::string_view request_method(lws* wsi);
-// The client's address, for log lines.
+// The socket peer's address, as text.
 std::string peer_address(lws* wsi);
+// The client's address: the peer's, or what a trusted proxy says it forwards
+// for (client_address.hpp).
+IpAddress request_client(lws* wsi, std::span<const IpNetwork> trusted_proxies);
+// The token of an "Authorization: Bearer TOKEN" header; empty without one.
+std::string request_bearer(lws* wsi);
 
 }  // namespace clubvoice

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -152,7 +153,16 @@ WebServer::WebServer(uv_loop_t* loop, const Config::Server& config, HttpHandler 
 WebServer::~WebServer() = default;
 
 void WebServer::begin_shutdown() {
+    ssl_ctx_ = nullptr;  // goes with the vhost
     if (context_) lws_context_destroy(context_.get());
+}
+
+CertificateReload WebServer::reload_certificate(const Config::Server& config) {
+    if (config.tls_cert_file.empty()) return {};
+    if (ssl_ctx_ == nullptr) {
+        return {log::Level::error, "server.tls_cert_file: no TLS context to reload into"};
+    }
+    return TlsCertificate::reload(ssl_ctx_, config.tls_cert_file, config.tls_key_file);
 }
 
 ConnectionHandler* WebServer::handler_for(std::string_view path) const {
@@ -183,6 +193,11 @@ void WebServer::on_callback_error(lws_callback_reasons reason, WsiState* state) 
 
 int WebServer::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
     auto* self = static_cast<WebServer*>(lws_context_user(lws_get_context(wsi)));
+    if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
+        // Once, while the TLS vhost is made: user is its SSL_CTX, not a WsiState.
+        self->ssl_ctx_ = static_cast<SSL_CTX*>(user);
+        return 0;
+    }
     auto* state = static_cast<WsiState*>(user);
     ConnectionHandler* handler = state != nullptr ? state->handler : nullptr;
     std::string_view data(static_cast<const char*>(in), in != nullptr ? len : 0);
@@ -228,7 +243,9 @@ int WebServer::on_http(lws* wsi, WsiState* state, std::string_view path) {
     if (ConnectionHandler* handler = handler_for(path); handler != nullptr && state != nullptr) {
         return handler->on_http(wsi, *state, method);
     }
-    HttpResponse response = handler_(HttpRequest{method, path});
+    const std::string bearer = request_bearer(wsi);
+    HttpResponse response =
+        handler_(HttpRequest{method, path, request_client(wsi, trusted_proxies_), bearer});
     log::debug("http: {} {} -> {}", method, path, response.status);
     if (response.status == 405) response.headers.emplace_back("allow", "GET, HEAD");
     return responder_.respond(wsi, response, method == "HEAD");
@@ -237,24 +254,37 @@ int WebServer::on_http(lws* wsi, WsiState* state, std::string_view path) {
 int WebServer::on_confirm_upgrade(lws* wsi) {
     std::string path = request_header(wsi, WSI_TOKEN_GET_URI).value_or("");
     ConnectionHandler* handler = handler_for(path);
-    if (handler != nullptr && handler->on_ws_filter(wsi) == 0) return 0;
+    std::optional<HttpResponse> refusal =
+        handler != nullptr ? handler->on_ws_filter(wsi)
+                           : HttpResponse::json(400, R"({"code":3,"message":"Bad request"})");
+    if (!refusal) return 0;
     // Refuse with a complete response written at once; lws ends the transaction.
-    HttpResponse refusal = HttpResponse::json(400, R"({"code":3,"message":"Bad request"})");
-    std::array<unsigned char, LWS_PRE + 512> buffer{};
+    std::array<unsigned char, LWS_PRE + 1024> buffer{};
     unsigned char* start = buffer.data() + LWS_PRE;
     unsigned char* p = start;
     unsigned char* end = buffer.data() + buffer.size() - 1;
-    if (lws_add_http_common_headers(wsi, 400, refusal.content_type.c_str(), refusal.body.size(), &p,
-                                    end) != 0 ||
-        lws_finalize_http_header(wsi, &p, end) != 0 ||
-        static_cast<std::size_t>(end - p) < refusal.body.size()) {
+    if (lws_add_http_common_headers(wsi, static_cast<unsigned>(refusal->status),
+                                    refusal->content_type.c_str(), refusal->body.size(), &p,
+                                    end) != 0) {
         return -1;
     }
-    p = std::copy(refusal.body.begin(), refusal.body.end(), p);
+    for (const auto& [name, value] : refusal->headers) {
+        std::string header = name + ":";
+        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(header.c_str()),
+                                        reinterpret_cast<const unsigned char*>(value.data()),
+                                        static_cast<int>(value.size()), &p, end) != 0) {
+            return -1;
+        }
+    }
+    if (lws_finalize_http_header(wsi, &p, end) != 0 ||
+        static_cast<std::size_t>(end - p) < refusal->body.size()) {
+        return -1;
+    }
+    p = std::copy(refusal->body.begin(), refusal->body.end(), p);
     if (lws_write(wsi, start, static_cast<std::size_t>(p - start), LWS_WRITE_HTTP_HEADERS) < 0) {
         return -1;
     }
-    log::debug("http: refused a WebSocket handshake for {}", path);
+    log::debug("http: refused a WebSocket handshake for {} ({})", path, refusal->status);
     return 1;
 }
 

@@ -8,12 +8,14 @@
 #include "connection_handler.hpp"
 #include "http_responder.hpp"
 #include "http_types.hpp"
+#include "tls_certificate.hpp"
 
 #include <libwebsockets.h>
 #include <uv.h>
 
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace clubvoice {
@@ -28,6 +30,11 @@ class WebServer {
     WebServer(const WebServer&) = delete;
     WebServer& operator=(const WebServer&) = delete;
 
+    // Proxies whose forwarding headers name the client (server.trusted_proxies).
+    void set_trusted_proxies(std::vector<IpNetwork> networks) {
+        trusted_proxies_ = std::move(networks);
+    }
+
     // Requests under the handler's path go to it; it must outlive this server.
     void add_handler(ConnectionHandler& handler) { handlers_.push_back(&handler); }
 
@@ -35,6 +42,11 @@ class WebServer {
     // listening socket. The loop must run until it drains before the
     // destructor finishes the job.
     void begin_shutdown();
+
+    // Serves the current contents of config.tls_cert_file and tls_key_file
+    // (the paths this server was started with) to new connections, or refuses
+    // them and keeps the served certificate. Never throws; plain HTTP: nothing.
+    CertificateReload reload_certificate(const Config::Server& config);
 
     // The lws protocol callback (public so the protocol table can name it).
     // Nothing escapes it: an exception closes the connection (and what its
@@ -57,7 +69,9 @@ class WebServer {
     HttpHandler handler_;
     HttpResponder& responder_;
     std::vector<ConnectionHandler*> handlers_;
+    std::vector<IpNetwork> trusted_proxies_;
     std::unique_ptr<lws_context, ContextDeleter> context_;
+    SSL_CTX* ssl_ctx_ = nullptr;  // the TLS vhost's, owned by lws
 };
 
 }  // namespace clubvoice

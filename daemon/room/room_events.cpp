@@ -24,10 +24,30 @@ Checked<OnOff> check_on_off(const json& args, std::string_view event) {
 
 }  // namespace
 
-json ConnectAuth::to_json() const {
-    json out = json::object();
-    if (token) out["token"] = *token;
+json KeptAuth::to_json() const {
+    json out = {{"role", to_string(role)}};
     if (!name.empty()) out["name"] = name;
+    if (token) {
+        out["token"] = {
+            {"name", token->name}, {"role", to_string(token->role)}, {"hash", token->hash}};
+    }
+    return out;
+}
+
+KeptAuth KeptAuth::from_json(const json& auth) {
+    KeptAuth out;
+    if (!auth.is_object()) return out;
+    auto text = [](const json& object, const char* key) {
+        auto it = object.find(key);
+        return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    out.name = text(auth, "name");
+    out.role = role_named(text(auth, "role")).value_or(Role::listener);
+    if (auto it = auth.find("token"); it != auth.end() && it->is_object()) {
+        out.token =
+            AccessToken{text(*it, "name"), role_named(text(*it, "role")).value_or(Role::listener),
+                        text(*it, "hash")};
+    }
     return out;
 }
 

@@ -13,6 +13,8 @@
 //                 packet of 10-60 ms and at most 4000 bytes
 #pragma once
 
+#include "access_settings.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -40,8 +42,19 @@ struct Checked {
 struct ConnectAuth {
     std::optional<std::string> token;
     std::string name;  // cleaned; may be empty
+};
 
-    nlohmann::json to_json() const;  // what the socket keeps as its auth
+// What a socket keeps of its CONNECT once admitted (SioSocket::auth): the
+// name shown to others, the role, and the token entry it was admitted with
+// (never the token itself), so a reload can tell whether it still stands.
+struct KeptAuth {
+    std::string name;
+    Role role = Role::listener;
+    std::optional<AccessToken> token;
+
+    nlohmann::json to_json() const;
+    // Written by to_json on admission; anything else reads as an anonymous listener.
+    static KeptAuth from_json(const nlohmann::json& auth);
 };
 struct OnOff {
     bool on = false;

@@ -13,17 +13,20 @@ constexpr const char* kLevelsRoom = "levels";
 }  // namespace
 
 RoomNamespace::RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config,
-                             Audience& audience, TalkService& talk,
+                             const AccessPolicy& access, Audience& audience, TalkService& talk,
                              std::function<float()> room_level)
     : loop_(loop),
       server_(server),
       config_(config),
+      access_(access),
       audience_(audience),
       talk_(talk),
       room_level_(std::move(room_level)) {
     server_.add_namespace(
         "/", SioNamespaceHandlers{
-                 [this](nlohmann::json& auth) { return authorize(auth); },
+                 [this](nlohmann::json& auth, const EioSession& session) {
+                     return authorize(auth, session);
+                 },
                  [this](SioSocket& s) { on_connect(s); },
                  [this](SioSocket& s, std::string_view e, nlohmann::json& a, const SioAck& ack) {
                      on_event(s, e, a, ack);
@@ -32,19 +35,33 @@ RoomNamespace::RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& c
              });
 }
 
-std::optional<nlohmann::json> RoomNamespace::authorize(nlohmann::json& auth) {
-    // Everyone may listen; tokens decide roles once access control exists.
+std::optional<nlohmann::json> RoomNamespace::authorize(nlohmann::json& auth,
+                                                       const EioSession& session) {
     room::Checked<room::ConnectAuth> checked = room::check_connect_auth(auth);
     if (!checked.ok()) {
         ++counters_.invalid_auth;
-        log::info("connect refused: {}", checked.problem);
+        log::info("connect refused from {}: {}", session.peer, checked.problem);
         return nlohmann::json{{"message", checked.problem}};
     }
-    auth = checked.value->to_json();
+    room::ConnectAuth& given = *checked.value;
+    // A token in CONNECT auth wins over one in the handshake's Authorization header.
+    const Admission admission = access_.admit(given.token.value_or(session.bearer));
+    if (!admission.role) {
+        ++(admission.refusal == kInvalidToken ? counters_.invalid_token : counters_.token_needed);
+        log::info("connect refused from {}: {}", session.peer, admission.refusal);
+        return nlohmann::json{{"message", admission.refusal}};
+    }
+    given.token.reset();  // the secret is not kept
+    if (given.name.empty() && admission.token) given.name = admission.token->name;
+    auth = room::KeptAuth{std::move(given.name), *admission.role, admission.token}.to_json();
     return std::nullopt;
 }
 
-nlohmann::json RoomNamespace::config_json() const {
+bool RoomNamespace::may_talk(const SioSocket& socket) const {
+    return access_.may_talk(room::KeptAuth::from_json(socket.auth()).role);
+}
+
+nlohmann::json RoomNamespace::config_json(const SioSocket& socket) const {
     return {
         {"version", kVersion},
         {"codec", "opus"},
@@ -52,7 +69,8 @@ nlohmann::json RoomNamespace::config_json() const {
         {"channels", config_.audio.capture.channels},
         {"frameMs", config_.audio.frame_ms},
         {"mode", to_string(config_.audio.mode)},
-        {"canTalk", config_.audio.mode != AudioMode::listen},
+        {"canTalk", config_.audio.mode != AudioMode::listen && may_talk(socket)},
+        {"role", to_string(room::KeptAuth::from_json(socket.auth()).role)},
         {"clients", clients()},
     };
 }
@@ -60,7 +78,7 @@ nlohmann::json RoomNamespace::config_json() const {
 void RoomNamespace::on_connect(SioSocket& socket) {
     log::info("client {} connected from {} ({} now)", socket.id(), socket.peer(), clients());
     audience_.join(socket);
-    socket.emit("config", nlohmann::json::array({config_json()}));
+    socket.emit("config", nlohmann::json::array({config_json(socket)}));
     clients_changed();
 }
 
@@ -75,7 +93,9 @@ void RoomNamespace::on_event(SioSocket& socket, std::string_view event, nlohmann
     } else if (event == "talk") {
         const auto talk = room::check_talk(args);
         if (!talk.ok()) return refuse(socket, event, talk.problem, ack);
-        talk_.on_talk(socket, talk.value->on, ack);
+        const bool allowed = may_talk(socket);
+        if (talk.value->on && !allowed) ++counters_.talk_refused;
+        talk_.on_talk(socket, talk.value->on, allowed, ack);
     } else if (event == "levels") {
         const auto levels = room::check_levels(args);
         if (!levels.ok()) return refuse(socket, event, levels.problem, nullptr);
@@ -83,7 +103,7 @@ void RoomNamespace::on_event(SioSocket& socket, std::string_view event, nlohmann
     } else if (event == "get_config") {
         const auto request = room::check_get_config(args);
         if (!request.ok()) return refuse(socket, event, request.problem, ack);
-        if (ack) ack(nlohmann::json::array({config_json()}));
+        if (ack) ack(nlohmann::json::array({config_json(socket)}));
     } else {
         // Newer clients may send events this server does not know yet.
         ++counters_.unknown_events;
@@ -134,9 +154,22 @@ void RoomNamespace::broadcast_clients() {
 }
 
 void RoomNamespace::config_changed() {
-    server_.broadcast("/",
-                      make_outgoing(sio::Packet{sio::PacketType::event, "/", std::nullopt,
-                                                nlohmann::json::array({"config", config_json()})}));
+    std::vector<SioSocket*> revoked;
+    std::vector<SioSocket*> others;
+    server_.for_each_socket("/", [&](SioSocket& socket) {
+        const bool admitted = access_.still_admits(room::KeptAuth::from_json(socket.auth()).token);
+        (admitted ? others : revoked).push_back(&socket);
+    });
+    for (SioSocket* socket : revoked) {
+        ++counters_.revoked;
+        log::notice("client {} ({}): closed: the reloaded access rules no longer admit it",
+                    socket->id(), socket->peer());
+        socket->close("access withdrawn");
+    }
+    for (SioSocket* socket : others) {
+        if (!may_talk(*socket)) talk_.on_talk(*socket, false, false, nullptr);
+        socket->emit("config", nlohmann::json::array({config_json(*socket)}));
+    }
 }
 
 void RoomNamespace::subscribe_levels(SioSocket& socket, bool on) {

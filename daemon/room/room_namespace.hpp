@@ -4,6 +4,7 @@
 // Thread: loop.
 #pragma once
 
+#include "access_policy.hpp"
 #include "audience.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
@@ -23,20 +24,29 @@ namespace clubvoice {
 
 class RoomNamespace {
   public:
-    // `config` is the daemon's live configuration (a reload changes it in place).
-    // `room_level` gives the room's level now, in dBFS.
-    RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config, Audience& audience,
-                  TalkService& talk, std::function<float()> room_level);
+    // `config` is the daemon's live configuration and `access` its access
+    // policy (a reload changes both in place). `room_level` gives the room's
+    // level now, in dBFS.
+    RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config,
+                  const AccessPolicy& access, Audience& audience, TalkService& talk,
+                  std::function<float()> room_level);
 
     std::size_t clients() const { return server_.socket_count("/"); }
-    nlohmann::json config_json() const;
-    // Tells every client the configuration changed (after a reload).
+    // The `config` payload for one client: canTalk and role are its own.
+    nlohmann::json config_json(const SioSocket& socket) const;
+    // After a reload: closes clients the access rules no longer admit (a
+    // token removed, listening closed), stops talkers whose role may no
+    // longer talk, and sends every client its new `config`.
     void config_changed();
 
     struct Counters {
         std::uint64_t invalid_events = 0;  // wrong-shaped events (acked with an error, or closed)
         std::uint64_t unknown_events = 0;  // events of names this server does not know
         std::uint64_t invalid_auth = 0;    // CONNECTs refused for their auth payload
+        std::uint64_t invalid_token = 0;   // CONNECTs refused for a wrong or unknown token
+        std::uint64_t token_needed = 0;    // CONNECTs without a token where listening needs one
+        std::uint64_t talk_refused = 0;    // talk requests from roles that may not talk
+        std::uint64_t revoked = 0;         // clients closed because a reload withdrew access
     };
     const Counters& counters() const { return counters_; }
 
@@ -56,7 +66,8 @@ class RoomNamespace {
     static void describe_metrics(MetricWriter& out);  // the table alone, for --list-metrics
 
   private:
-    std::optional<nlohmann::json> authorize(nlohmann::json& auth);
+    std::optional<nlohmann::json> authorize(nlohmann::json& auth, const EioSession& session);
+    bool may_talk(const SioSocket& socket) const;
     void on_connect(SioSocket& socket);
     void on_event(SioSocket& socket, std::string_view event, nlohmann::json& args,
                   const SioAck& ack);
@@ -73,6 +84,7 @@ class RoomNamespace {
     uv_loop_t* loop_;
     SioServer& server_;
     const Config& config_;
+    const AccessPolicy& access_;
     Audience& audience_;
     TalkService& talk_;
     std::function<float()> room_level_;

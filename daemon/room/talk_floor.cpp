@@ -1,5 +1,7 @@
 #include "talk_floor.hpp"
 
+#include "access_policy.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,10 +19,9 @@ nlohmann::json TalkAnswer::to_json() const {
     return out;
 }
 
-std::optional<std::string> may_talk(AudioMode mode, const nlohmann::json& auth) {
-    // Every client of a talking room may ask; tokens and roles will decide here.
-    (void)auth;
+std::optional<std::string> may_talk(AudioMode mode, bool role_allows) {
     if (mode == AudioMode::listen) return "this room is listen-only";
+    if (!role_allows) return std::string(kTalkTokenNeeded);
     return std::nullopt;
 }
 
@@ -44,8 +45,7 @@ const TalkerId* TalkFloor::holder() const {
     return &talkers_.front();
 }
 
-TalkAnswer TalkFloor::request(const TalkerId& who, bool on, const nlohmann::json& auth,
-                              bool& changed) {
+TalkAnswer TalkFloor::request(const TalkerId& who, bool on, bool role_allows, bool& changed) {
     changed = false;
     TalkAnswer answer;
     const bool talking = std::ranges::find(talkers_, who) != talkers_.end();
@@ -53,7 +53,7 @@ TalkAnswer TalkFloor::request(const TalkerId& who, bool on, const nlohmann::json
         changed = remove(who.id);
     } else if (talking) {
         answer.granted = true;
-    } else if (auto refused = may_talk(mode_, auth)) {
+    } else if (auto refused = may_talk(mode_, role_allows)) {
         answer.reason = *refused;
     } else if (const TalkerId* h = holder()) {
         answer.reason = fmt::format("the floor is held by {}", h->name.empty() ? h->id : h->name);

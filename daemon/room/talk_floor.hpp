@@ -4,8 +4,8 @@
 //   half    one talker holds the floor until they let go (or are released)
 //   full    every granted talker is mixed, up to max_talkers at once
 //
-// May-this-client-talk-at-all is one function (may_talk) so access control
-// can replace it. Thread: one owner (the loop); no I/O.
+// Whether a client may talk at all is one function (may_talk): the mode, and
+// what its role allows (access.talk). Thread: one owner (the loop); no I/O.
 #pragma once
 
 #include "config.hpp"
@@ -31,8 +31,9 @@ struct TalkAnswer {
     nlohmann::json to_json() const;
 };
 
-// Whether a client may ask to talk at all in this mode; the reason when not.
-std::optional<std::string> may_talk(AudioMode mode, const nlohmann::json& auth);
+// Whether a client may ask to talk at all in this mode, its role allowing it
+// or not (AccessPolicy::may_talk); the reason when not.
+std::optional<std::string> may_talk(AudioMode mode, bool role_allows);
 
 class TalkFloor {
   public:
@@ -43,7 +44,7 @@ class TalkFloor {
     bool set_mode(AudioMode mode, std::size_t max_talkers);
 
     // `talk {on}` from a client. `changed` tells whether the talkers changed.
-    TalkAnswer request(const TalkerId& who, bool on, const nlohmann::json& auth, bool& changed);
+    TalkAnswer request(const TalkerId& who, bool on, bool role_allows, bool& changed);
     // A client left, or lost the floor for silence. True when it was talking.
     bool remove(std::string_view id);
 

@@ -62,11 +62,11 @@ Talker* TalkService::talker(const std::string& id) {
     return it == talkers.end() ? nullptr : it->second.get();
 }
 
-void TalkService::on_talk(SioSocket& socket, bool on, const SioAck& ack) {
+void TalkService::on_talk(SioSocket& socket, bool on, bool role_allows, const SioAck& ack) {
     const TalkerId who{socket.id(), name_of(socket.auth())};
     const std::optional<TalkerId> old_holder = holder_copy();
     bool changed = false;
-    const TalkAnswer answer = floor_.request(who, on, socket.auth(), changed);
+    const TalkAnswer answer = floor_.request(who, on, role_allows, changed);
     if (on && answer.granted) {
         sockets_[who.id] = &socket;
         // Made outside the lock: the mixer thread must not wait on an allocation.

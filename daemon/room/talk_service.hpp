@@ -34,7 +34,8 @@ class TalkService {
 
     // Events of the "/" namespace.
     // Their arguments are checked by the namespace before they get here.
-    void on_talk(SioSocket& socket, bool on, const SioAck& ack);
+    // `role_allows`: whether the client's role may talk (access.talk).
+    void on_talk(SioSocket& socket, bool on, bool role_allows, const SioAck& ack);
     void on_mic(SioSocket& socket, const room::MicPacket& mic);
     void on_disconnect(SioSocket& socket);
     // The configuration changed (reload): mode, limits, jitter settings.

@@ -21,6 +21,9 @@ namespace {
 // the time, from writing its next packet only after the previous write completed.
 constexpr std::uint64_t kConnectHandlerDelayMs = 2;
 
+// CONNECTs a session may have refused before it is closed.
+constexpr int kMaxRefusedConnects = 5;
+
 }  // namespace
 
 SioSocket::SioSocket(SioServer& server, EioSession& session, std::string nsp, nlohmann::json auth)
@@ -211,6 +214,12 @@ void SioServer::handle(Client& client, sio::Packet& packet) {
     }
 }
 
+void SioServer::for_each_socket(const std::string& nsp, const std::function<void(SioSocket&)>& fn) {
+    auto ns = namespaces_.find(nsp);
+    if (ns == namespaces_.end()) return;
+    for (SioSocket* socket : ns->second.sockets) fn(*socket);
+}
+
 void SioServer::connect(Client& client, const sio::Packet& packet) {
     auto ns = namespaces_.find(packet.nsp);
     if (ns == namespaces_.end()) {
@@ -223,9 +232,13 @@ void SioServer::connect(Client& client, const sio::Packet& packet) {
     if (client.sockets.contains(packet.nsp)) return;  // already connected: nothing to do
     nlohmann::json auth = packet.data;
     if (ns->second.handlers.authorize) {
-        if (auto refusal = ns->second.handlers.authorize(auth)) {
+        if (auto refusal = ns->second.handlers.authorize(auth, *client.session)) {
             send_to(*client.session, sio::Packet{sio::PacketType::connect_error, packet.nsp,
                                                  std::nullopt, *refusal});
+            // Guessing tokens on one session is cut short (and its log lines with it).
+            if (++client.refused_connects >= kMaxRefusedConnects) {
+                eio_.close(*client.session, "too many refused connects");
+            }
             return;
         }
     }

@@ -64,10 +64,12 @@ class SioSocket {
 using SioAck = std::function<void(nlohmann::json args)>;
 
 struct SioNamespaceHandlers {
-    // Decides on a CONNECT from its auth payload as sent (null when absent):
-    // nullopt admits, a value refuses with that CONNECT_ERROR data. It may
-    // rewrite `auth` to the form the socket keeps (checked and cleaned).
-    std::function<std::optional<nlohmann::json>(nlohmann::json& auth)> authorize;
+    // Decides on a CONNECT from its auth payload as sent (null when absent)
+    // and the session it came on (its address, its handshake's bearer
+    // token): nullopt admits, a value refuses with that CONNECT_ERROR data.
+    // It may rewrite `auth` to the form the socket keeps (checked and cleaned).
+    std::function<std::optional<nlohmann::json>(nlohmann::json& auth, const EioSession& session)>
+        authorize;
     std::function<void(SioSocket&)> on_connect;  // after the CONNECT reply went out
     std::function<void(SioSocket&, std::string_view event, nlohmann::json& args, const SioAck&)>
         on_event;
@@ -101,6 +103,8 @@ class SioServer : private EioHandler {
     void broadcast_to_room(const std::string& nsp, const std::string& room,
                            const OutgoingPtr& packet);
     std::size_t socket_count(const std::string& nsp) const;
+    // Calls fn for every socket of a namespace; fn may not close sockets.
+    void for_each_socket(const std::string& nsp, const std::function<void(SioSocket&)>& fn);
     std::uint64_t protocol_errors() const { return protocol_errors_; }
 
     // Closes every session (shutdown), while the handlers still exist.
@@ -118,6 +122,7 @@ class SioServer : private EioHandler {
         sio::Decoder decoder;
         std::map<std::string, std::unique_ptr<SioSocket>> sockets;  // by namespace
         UvTimer connect_timer;
+        int refused_connects = 0;  // a session refused this often is closed
     };
 
     void on_open(EioSession& session) override;

@@ -2,26 +2,17 @@
 // heavy site or a slow phone has): the sound path runs in the worker and
 // the worklet, so the playout buffer stays within its target band, the
 // target does not grow with the page's stalls, and nothing is concealed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { busyMainThread, launchBrowser, openPage, sleep, startDaemon, stats, waitFor } from './harness.mjs';
+import { busyMainThread, openPage, sleep, stats, useDaemonAndBrowser, waitFor } from './harness.mjs';
 
 const FRAME_MS = 10;
 const BAND_MS = Math.max(10, FRAME_MS); // how far the average depth may stray from the target
 
-let daemon;
-let browser;
-before(async () => {
-  daemon = await startDaemon({ toneHz: 440, audio: { frame_ms: FRAME_MS, period_ms: 5, buffer_ms: 20 } });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
-});
+const env = useDaemonAndBrowser({ toneHz: 440, audio: { frame_ms: FRAME_MS, period_ms: 5, buffer_ms: 20 } });
 
 test('with a busy main thread the playout buffer stays within its target band', async () => {
-  const page = await openPage(browser, daemon.url);
+  const page = await openPage(env.browser, env.daemon.url);
   try {
     await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
     await page.click('#listen');

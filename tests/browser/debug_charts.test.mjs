@@ -4,34 +4,20 @@
 // frame budget and the loop's longest pass, the charts follow the page's
 // width, colours and language, and nothing is logged as an error or refused
 // by a content security policy.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { artifactDir, launchBrowser, openPage, sleep, startDaemon, waitFor } from './harness.mjs';
+import { artifactDir, openPage, recordCspViolations, sleep, useDaemonAndBrowser, waitFor } from './harness.mjs';
 
 const CHARTS = ['levels', 'player', 'listeners', 'loop'];
 
-let daemon;
-let browser;
-before(async () => {
-  daemon = await startDaemon({ toneHz: 440 });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
-});
+const env = useDaemonAndBrowser({ toneHz: 440 });
 
 // A /debug page that also records CSP violations in window.cspViolations.
 async function openDebug(contextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', ...contextOptions });
-  await context.addInitScript(() => {
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`);
-    });
-  });
-  const page = await openPage(browser, `${daemon.url}/debug`, {}, context);
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', ...contextOptions });
+  await recordCspViolations(context);
+  const page = await openPage(env.browser, `${env.daemon.url}/debug`, {}, context);
   await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
   return page;
 }
@@ -74,7 +60,7 @@ test('every chart fills with the room, the player, the listeners and the loop', 
     assert.ok(s.listeners.series.clients.last >= 1, `listeners ${s.listeners.series.clients.last}`);
 
     // The budget is one audio frame as /status reports it; the loop works.
-    const status = await (await fetch(`${daemon.url}/status`)).json();
+    const status = await (await fetch(`${env.daemon.url}/status`)).json();
     assert.equal(s.loop.series.budgetMs.last, status.audio.encoder.frame_ms);
     assert.ok(s.loop.series.longestPassMs.max > 0, `longest pass ${s.loop.series.longestPassMs.max} ms`);
     assert.ok(s.loop.samples >= 3, `loop: ${s.loop.samples} samples`);

@@ -2,12 +2,14 @@
 // ALSA `file` plugin reads the room from a raw file and writes what talkers
 // say to another), Debian's Chromium driven by playwright-core, and the
 // little signal analysis the tests need.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { freePort } from '../node/harness.mjs';
 
@@ -84,11 +86,27 @@ export function candidatesAround(hz) {
   );
 }
 
-export function readS16(path) {
+// Samples of a raw S16LE file, from sample `from` on.
+export function readS16(path, from = 0) {
   if (!existsSync(path)) return new Float32Array(0);
   const bytes = readFileSync(path);
   const ints = new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 2));
-  return Float32Array.from(ints, (v) => v / 32768);
+  return Float32Array.from(ints.subarray(from), (v) => v / 32768);
+}
+
+// The blocks (20 ms) of a recording louder than thresholdDb, joined.
+export function loudPart(samples, thresholdDb = -40) {
+  const block = RATE / 50;
+  const parts = [];
+  for (let i = 0; i + block <= samples.length; i += block) {
+    const chunk = samples.subarray(i, i + block);
+    let sum = 0;
+    for (const v of chunk) sum += v * v;
+    if (10 * Math.log10(sum / block + 1e-20) > thresholdDb) parts.push(chunk);
+  }
+  const out = new Float32Array(parts.length * block);
+  parts.forEach((p, k) => out.set(p, k * block));
+  return out;
 }
 
 // Where a test leaves its screenshots: under the build directory.
@@ -133,12 +151,38 @@ export function makeCertificate(dir, name) {
   return { cert, key };
 }
 
+// A token made by the daemon itself (`clubvoiced --new-token ROLE NAME`):
+// {token, item}, where item is the line the operator pastes under
+// access.tokens, as startDaemon's access.tokens takes it.
+export function newToken(role, name = role) {
+  const out = execFileSync(process.env.CLUBVOICED ?? 'clubvoiced', ['--new-token', role, name], { encoding: 'utf8' });
+  const lines = out.split('\n').filter((line) => line !== '');
+  assert.equal(lines.length, 2, `--new-token printed:\n${out}`);
+  return { token: lines[0], item: lines[1] };
+}
+
+// The access section: plain keys as JSON (a YAML flow value) and the
+// tokens' list items as --new-token printed them. The daemon's package
+// default is `talk: token`; tests that do not say otherwise talk freely.
+function accessYaml(access) {
+  if (access === null) return '';
+  const { tokens = [], ...keys } = access ?? { talk: 'open' };
+  return 'access:\n' + Object.entries(keys).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}\n`).join('') +
+    (tokens.length ? `  tokens:\n${tokens.map((t) => `${t.item ?? t}\n`).join('')}` : '');
+}
+
 // clubvoiced with software devices in a temporary directory. The room plays
 // `toneHz`; what talkers say lands in `playbackPath`. restart() stops it and
 // starts it again on the same port with the same files.
-// `audio` adds keys to the audio section (e.g. {frame_ms: 10}); extraYaml
-// adds other sections; `tlsName` serves HTTPS with a certificate for that name.
-export async function startDaemon({ toneHz = 440, audio = {}, extraYaml = '', seconds = 120, tlsName = null } = {}) {
+// `audio` adds keys to the audio section (e.g. {frame_ms: 10}) and `server`
+// to the server section; `access` is the access section ({talk: 'open'}
+// unless given; its `tokens` are newToken() results; null writes none);
+// extraYaml adds other sections; `tlsName` serves HTTPS with a certificate
+// for that name. The server allows many connections from one address: every
+// test client comes from 127.0.0.1.
+export async function startDaemon({
+  toneHz = 440, audio = {}, server = {}, access, extraYaml = '', seconds = 120, tlsName = null,
+} = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'clubvoice-browser-'));
   const tone = join(dir, 'tone.raw');
@@ -151,10 +195,14 @@ export async function startDaemon({ toneHz = 440, audio = {}, extraYaml = '', se
   const config = join(dir, 'clubvoice.yaml');
   const webRoot = join(process.env.CLUBVOICE_SOURCE_ROOT ?? join(import.meta.dirname, '..', '..'), 'web', 'dist');
   const tls = tlsName ? makeCertificate(dir, tlsName) : null;
-  const tlsKeys = tls ? `, tls_cert_file: ${tls.cert}, tls_key_file: ${tls.key}` : '';
-  writeFileSync(config, `server: {host: 127.0.0.1, port: ${port}${tlsKeys}}\nweb: {root: ${webRoot}}\n` +
+  const serverKeys = {
+    host: '127.0.0.1', port, max_clients_per_ip: 100000, handshakes_per_ip_per_s: 100000,
+    ...(tls ? { tls_cert_file: tls.cert, tls_key_file: tls.key } : {}), ...server,
+  };
+  writeFileSync(config, 'server:\n' + Object.entries(serverKeys).map(([key, value]) => `  ${key}: ${value}\n`).join('') +
+    `web: {root: ${webRoot}}\n` +
     'audio:\n  capture: {device: clubvoice_capture}\n  playback: {device: clubvoice_playback}\n' +
-    Object.entries(audio).map(([key, value]) => `  ${key}: ${value}\n`).join('') + extraYaml);
+    Object.entries(audio).map(([key, value]) => `  ${key}: ${value}\n`).join('') + accessYaml(access) + extraYaml);
   const scheme = tls ? 'https' : 'http';
   const ca = tls ? readFileSync(tls.cert) : undefined;
   const daemon = { port, url: `${scheme}://127.0.0.1:${port}`, dir, playbackPath, child: null };
@@ -186,6 +234,34 @@ export async function launchBrowser(args = []) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...args] });
 }
 
+// Chromium flags for a fake microphone that plays `wav` (see burstWav) and
+// is allowed without asking.
+export function fakeMicrophone(wav) {
+  return ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`];
+}
+
+// The setup most test files share: before the tests, a daemon (startDaemon's
+// options) and a browser (launchBrowser's flags, or a function of the
+// daemon that returns them); after them, both closed and the daemon's clean
+// exit checked. Returns {daemon, browser}, filled in by the time tests run.
+export function useDaemonAndBrowser(daemonOptions = {}, browserArgs = []) {
+  const env = { daemon: null, browser: null };
+  before(async () => {
+    env.daemon = await startDaemon(daemonOptions);
+    env.browser = await launchBrowser(typeof browserArgs === 'function' ? browserArgs(env.daemon) : browserArgs);
+  });
+  after(async () => {
+    await env.browser?.close();
+    if (env.daemon) assert.equal(await env.daemon.stop(), 0, env.daemon.child.stderrText);
+  });
+  return env;
+}
+
+// Resolves when the page's room is live.
+export function live(page, timeoutMs = 5000) {
+  return waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'), timeoutMs);
+}
+
 // A page that records console errors and uncaught exceptions in `problems`,
 // in a new context or in `context` when given.
 export async function openPage(browser, url, contextOptions = {}, context = null) {
@@ -198,6 +274,17 @@ export async function openPage(browser, url, contextOptions = {}, context = null
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
   await page.goto(url);
   return page;
+}
+
+// Collects the content security policy's refusals on every page of
+// `context` in window.cspViolations.
+export function recordCspViolations(context) {
+  return context.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`);
+    });
+  });
 }
 
 // Keeps the page's main thread busy, as a heavy site or a slow phone does:

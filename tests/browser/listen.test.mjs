@@ -3,25 +3,16 @@
 // reaches the playout worklet through shared memory (or, where the page is
 // not cross-origin isolated, through a MessagePort), and the page's figures
 // say so.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyserPeakHz, launchBrowser, openPage, startDaemon, stats, waitFor } from './harness.mjs';
+import { analyserPeakHz, launchBrowser, openPage, stats, useDaemonAndBrowser, waitFor } from './harness.mjs';
 
-let daemon;
-let browser;
-before(async () => {
-  daemon = await startDaemon({ toneHz: 440 });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
-});
+const env = useDaemonAndBrowser({ toneHz: 440 });
 
 // isolated: whether the page gets the daemon's COOP/COEP headers (and so
 // SharedArrayBuffer); without them the worker falls back to a MessagePort.
 async function listenAndCheck(path, decoder, isolated = true) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 } });
   if (!isolated) {
     // The page's own headers decide whether it is isolated.
     await context.route((url) => url.pathname === '/', async (route) => {
@@ -32,7 +23,7 @@ async function listenAndCheck(path, decoder, isolated = true) {
       await route.fulfill({ response, headers });
     });
   }
-  const page = await openPage(browser, `${daemon.url}${path}`, {}, context);
+  const page = await openPage(env.browser, `${env.daemon.url}${path}`, {}, context);
   try {
     assert.equal(await page.evaluate(() => window.crossOriginIsolated), isolated);
     await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
@@ -73,7 +64,7 @@ test('on a page that is not secure the listen page says why there is no sound', 
   // A name other than localhost makes plain http an insecure context.
   const insecure = await launchBrowser(['--host-resolver-rules=MAP room.example 127.0.0.1']);
   try {
-    const page = await openPage(insecure, `http://room.example:${daemon.port}/`);
+    const page = await openPage(insecure, `http://room.example:${env.daemon.port}/`);
     await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
     assert.equal(await page.evaluate(() => window.isSecureContext), false);
     await page.click('#listen');

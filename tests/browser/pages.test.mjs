@@ -1,24 +1,15 @@
 // Every page rendered at phone and desktop sizes, light and dark, into
 // screenshots; no console errors; every control has an accessible name;
 // English and Simplified Chinese follow the browser and the switch.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { artifactDir, launchBrowser, openPage, startDaemon, waitFor } from './harness.mjs';
+import { artifactDir, openPage, useDaemonAndBrowser, waitFor } from './harness.mjs';
 
 const PAGES = { listen: '/', talk: '/talk', debug: '/debug' };
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
 
-let daemon;
-let browser;
-before(async () => {
-  daemon = await startDaemon({ toneHz: 440 });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
-});
+const env = useDaemonAndBrowser({ toneHz: 440 });
 
 async function live(page) {
   await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
@@ -30,7 +21,7 @@ test('screenshots of every page at phone and desktop sizes, light and dark', asy
   for (const [name, path] of Object.entries(PAGES)) {
     for (const [size, viewport] of Object.entries(SIZES)) {
       for (const colorScheme of ['light', 'dark']) {
-        const page = await openPage(browser, `${daemon.url}${path}`, { viewport, colorScheme, locale: 'en-US' });
+        const page = await openPage(env.browser, `${env.daemon.url}${path}`, { viewport, colorScheme, locale: 'en-US' });
         try {
           await live(page);
           if (name === 'debug') {
@@ -55,7 +46,7 @@ test('screenshots of every page at phone and desktop sizes, light and dark', asy
 
 test('every control has an accessible name', async () => {
   for (const [name, path] of Object.entries(PAGES)) {
-    const page = await openPage(browser, `${daemon.url}${path}`, { locale: 'en-US' });
+    const page = await openPage(env.browser, `${env.daemon.url}${path}`, { locale: 'en-US' });
     try {
       await live(page);
       const tree = await page.locator('body').ariaSnapshot();
@@ -70,7 +61,7 @@ test('every control has an accessible name', async () => {
 });
 
 test('the language follows the browser and the switch', async () => {
-  const page = await openPage(browser, `${daemon.url}/talk`, { locale: 'zh-CN' });
+  const page = await openPage(env.browser, `${env.daemon.url}/talk`, { locale: 'zh-CN' });
   try {
     await live(page);
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
@@ -95,7 +86,7 @@ test('the language follows the browser and the switch', async () => {
 });
 
 test('the debug page shows live levels and the server figures', async () => {
-  const page = await openPage(browser, `${daemon.url}/debug`, { locale: 'en-US' });
+  const page = await openPage(env.browser, `${env.daemon.url}/debug`, { locale: 'en-US' });
   try {
     await live(page);
     // The room plays a tone at -6 dBFS peak: the room meter must say so.
@@ -115,7 +106,7 @@ test('the debug page shows live levels and the server figures', async () => {
 });
 
 test('the service worker caches the static files and nothing live', async () => {
-  const page = await openPage(browser, daemon.url, { locale: 'en-US' });
+  const page = await openPage(env.browser, env.daemon.url, { locale: 'en-US' });
   try {
     await live(page);
     const cached = await waitFor('the cache', () => page.evaluate(async () => {
@@ -130,7 +121,7 @@ test('the service worker caches the static files and nothing live', async () => 
       assert.ok(cached.includes(path), `${path} not cached: ${cached}`);
     }
     assert.ok(!cached.some((p) => /socket\.io|status|health|metrics/.test(p)), `live paths cached: ${cached}`);
-    const manifest = await (await fetch(`${daemon.url}/manifest.webmanifest`)).json();
+    const manifest = await (await fetch(`${env.daemon.url}/manifest.webmanifest`)).json();
     assert.equal(manifest.start_url, './');
     assert.deepEqual(page.problems, []);
   } finally {

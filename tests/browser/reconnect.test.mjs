@@ -1,25 +1,16 @@
 // The daemon restarts under a listening page: the page says it is
 // reconnecting, comes back live on its own (no reload) and plays again.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyserPeakHz, launchBrowser, openPage, sleep, startDaemon, stats, waitFor } from './harness.mjs';
+import { analyserPeakHz, openPage, sleep, stats, useDaemonAndBrowser, waitFor } from './harness.mjs';
 
-let daemon;
-let browser;
-before(async () => {
-  daemon = await startDaemon({ toneHz: 440 });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
-});
+const env = useDaemonAndBrowser({ toneHz: 440 });
 
 // While the server is away the browser itself logs each failed attempt.
 const OUTAGE_NOISE = /WebSocket connection to .* failed|Failed to load resource|ERR_CONNECTION_REFUSED/;
 
 test('the page reconnects after a daemon restart and plays again', async () => {
-  const page = await openPage(browser, daemon.url);
+  const page = await openPage(env.browser, env.daemon.url);
   try {
     await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
     await page.evaluate(() => {
@@ -30,10 +21,10 @@ test('the page reconnects after a daemon restart and plays again', async () => {
     await page.click('#listen');
     await waitFor('sound', async () => (await stats(page)).played > 10, 3000);
 
-    await daemon.stop();
+    await env.daemon.stop();
     await waitFor('the reconnecting state', async () => /reconnecting/.test(await page.textContent('#state')), 3000);
     await sleep(1000);
-    await daemon.start();
+    await env.daemon.start();
 
     await waitFor('live again', async () => /Live/.test(await page.textContent('#state')), 10000);
     const back = await stats(page);

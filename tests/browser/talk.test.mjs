@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  burstWav, candidatesAround, dominant, launchBrowser, openPage, readS16, sleep, startDaemon, stats, waitFor,
+  burstWav, candidatesAround, dominant, fakeMicrophone, launchBrowser, loudPart, openPage, readS16, sleep, startDaemon,
+  stats, waitFor,
 } from './harness.mjs';
 
 const RATE = 48000;
@@ -17,29 +18,10 @@ after(async () => {
   assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
 });
 
-// The blocks (20 ms) of a recording louder than thresholdDb, joined.
-function loudPart(samples, thresholdDb = -40) {
-  const block = RATE / 50;
-  const parts = [];
-  for (let i = 0; i + block <= samples.length; i += block) {
-    const chunk = samples.subarray(i, i + block);
-    let sum = 0;
-    for (const v of chunk) sum += v * v;
-    if (10 * Math.log10(sum / block + 1e-20) > thresholdDb) parts.push(chunk);
-  }
-  const out = new Float32Array(parts.length * block);
-  parts.forEach((p, k) => out.set(p, k * block));
-  return out;
-}
-
 test('holding #talk sends the microphone to the room', async () => {
   const wav = join(daemon.dir, 'mic.wav');
   burstWav(wav, 1000, 10);
-  const browser = await launchBrowser([
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-audio-capture=${wav}`,
-  ]);
+  const browser = await launchBrowser(fakeMicrophone(wav));
   try {
     const page = await openPage(browser, `${daemon.url}/talk`);
     await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));
@@ -98,11 +80,7 @@ test('in half mode the floor is shown, and a second talker is refused while it i
   const half = await startDaemon({ toneHz: 440, audio: { mode: 'half' } });
   const wav = join(half.dir, 'mic.wav');
   burstWav(wav, 1000, 5);
-  const browser = await launchBrowser([
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-audio-capture=${wav}`,
-  ]);
+  const browser = await launchBrowser(fakeMicrophone(wav));
   const named = async (name) => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     await context.addInitScript((n) => localStorage.setItem('clubvoice.name', n), name);

@@ -1,25 +1,17 @@
 // The pages over HTTPS (server.tls_cert_file/tls_key_file), reached by a
 // host name that is not localhost: a secure context, so the listen page
 // plays the room where plain http would only explain why it cannot.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyserPeakHz, launchBrowser, openPage, startDaemon, stats, waitFor } from './harness.mjs';
+import { analyserPeakHz, openPage, stats, useDaemonAndBrowser, waitFor } from './harness.mjs';
 
 const NAME = 'room.example';
-let daemon;
-let browser;
-before(async () => {
-  daemon = await startDaemon({ toneHz: 440, tlsName: NAME });
-  // The certificate is the test's own: Chromium is told to accept it.
-  browser = await launchBrowser([`--host-resolver-rules=MAP ${NAME} 127.0.0.1`, '--ignore-certificate-errors']);
-});
-after(async () => {
-  await browser?.close();
-  assert.equal(await daemon.stop(), 0, daemon.child.stderrText);
-});
+// The certificate is the test's own: Chromium is told to accept it.
+const env = useDaemonAndBrowser({ toneHz: 440, tlsName: NAME },
+  [`--host-resolver-rules=MAP ${NAME} 127.0.0.1`, '--ignore-certificate-errors']);
 
 test('over https on a LAN name the listen page is live and plays the room', async () => {
-  const page = await openPage(browser, `https://${NAME}:${daemon.port}/`);
+  const page = await openPage(env.browser, `https://${NAME}:${env.daemon.port}/`);
   try {
     assert.equal(await page.evaluate(() => window.isSecureContext), true);
     await waitFor('the page to be live', () => page.evaluate(() => window.clubvoice?.state === 'live'));

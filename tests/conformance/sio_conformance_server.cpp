@@ -57,6 +57,8 @@ int run(int port) {
     timings.ping_timeout_ms = 200;
     timings.max_payload = 1000000;
     timings.cors_origins = {"*"};
+    // The suites open hundreds of sessions from 127.0.0.1 in quick succession.
+    timings.limits = {100000, 100000, 100000};
 
     Echo echo;
     EioOptions echo_options = timings;

@@ -76,7 +76,11 @@ void check_auth(const json& auth) {
     if (result.value->token) {
         require(result.value->token->size() <= room::kMaxTokenBytes, "token fits");
     }
-    (void)result.value->to_json().dump();  // throws on invalid UTF-8
+    // What the socket keeps prints (dump throws on invalid UTF-8) and reads back.
+    const room::KeptAuth kept{name, Role::talker, std::nullopt};
+    const json kept_json = kept.to_json();
+    (void)kept_json.dump();
+    require(room::KeptAuth::from_json(kept_json).name == name, "the kept name reads back");
 }
 
 void check_on_off(const json& args, const room::Checked<room::OnOff>& result) {

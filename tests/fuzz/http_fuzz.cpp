@@ -1,6 +1,6 @@
 // libFuzzer target for the HTTP request handling the daemon does itself (the
 // rest is libwebsockets'): mapping a request path to a file under the web
-// root, and the CORS Origin allow-list.
+// root, the CORS Origin allow-list and the handshake's Origin check.
 //
 // Input: the whole input is a request path; split at '\n', its first line
 // is an Origin and the other lines are the allow-list.
@@ -8,6 +8,7 @@
 #include "static_files.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +96,19 @@ void check_cors(std::string_view input) {
     const bool expected = std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
                           std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
     require(origin_allowed(allowed, origin) == expected, "an origin is allowed when listed");
+    // The second line doubles as the Host header of a handshake.
+    const std::string host = lines.size() > 1 ? lines[1] : std::string();
+    const bool handshake = handshake_origin_allowed(allowed, origin, host);
+    require(!expected || handshake, "a listed origin may open a session");
+    require(handshake_origin_allowed(allowed, std::nullopt, host), "no Origin: not a browser");
+    if (!expected && handshake) {
+        auto lower = [](std::string text) {
+            for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            return text;
+        };
+        require(!host.empty() && lower(origin).ends_with("://" + lower(host)),
+                "an unlisted origin is the server's own");
+    }
 }
 
 }  // namespace

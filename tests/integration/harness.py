@@ -17,6 +17,10 @@ CLUBVOICED = os.environ.get("CLUBVOICED", "build/daemon/clubvoiced")
 SOURCE_ROOT = os.environ.get("CLUBVOICE_SOURCE_ROOT", os.getcwd())
 
 
+# Lifts the per-address limits for tests that open many sessions from 127.0.0.1.
+SERVER_LIMITS = "max_clients_per_ip: 100000, handshakes_per_ip_per_s: 100000"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,14 +138,22 @@ class Daemon:
         self.extra_env = extra_env or {}
         self.proc = None
 
-    def default_config(self, **overrides):
+    def default_config(self, server="", access="{talk: open}", extra="", **overrides):
+        """The test config: `server` adds keys to the server mapping (", key: value"),
+        `access` is the access mapping (talking open unless a test asks for
+        tokens), `extra` adds lines after audio.*. Tests open many sessions from
+        127.0.0.1, so the per-address limits are lifted; tests of the limits
+        set them through `server`."""
         web_root = overrides.get("web_root", os.path.join(SOURCE_ROOT, "web", "dist"))
-        return (f"server: {{host: 127.0.0.1, port: {self.port}}}\n"
+        limits = ", ".join(item for item in SERVER_LIMITS.split(", ")
+                           if item.split(":")[0] + ":" not in server)
+        return (f"server: {{host: 127.0.0.1, port: {self.port}, {limits}{server}}}\n"
                 f"web: {{root: {web_root}}}\n"
                 f"log: {{level: {overrides.get('log_level', 'info')}}}\n"
+                f"access: {access}\n"
                 "audio:\n  capture: {device: clubvoice_capture}\n"
                 "  playback: {device: clubvoice_playback}\n"
-                f"{overrides.get('extra', '')}")
+                f"{extra}")
 
     def write_asoundrc(self, text):
         with open(self.asoundrc, "w") as f:
@@ -164,8 +176,22 @@ class Daemon:
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self.stderr_file, env=env)
         if wait_ready:
-            self.notify.wait_for("READY", "1", timeout=10)
+            # A daemon that exits (a port taken meanwhile, a bad config) is
+            # reported at once, with what it said, instead of after the timeout.
+            ready = wait_until(lambda: self.proc.poll() is not None or self._ready(), 10)
+            if self.proc.poll() is not None:
+                raise AssertionError(f"clubvoiced exited with {self.proc.returncode} before "
+                                     f"READY=1:\n{self.stderr()}")
+            if not ready:
+                self.notify.wait_for("READY", "1", timeout=0)  # raises, naming what came
         return self
+
+    def _ready(self):
+        try:
+            self.notify.wait_for("READY", "1", timeout=0)
+            return True
+        except AssertionError:
+            return False
 
     def stderr(self):
         with open(self.stderr_path) as f:

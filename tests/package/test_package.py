@@ -104,7 +104,7 @@ class Package(unittest.TestCase):
         for path in required:
             self.assertIn(path, files, f"{path} is not in the package")
         self.assertTrue(files["/usr/sbin/clubvoiced"].startswith("-rwxr-xr-x"))
-        for doc in ("README.md", "operating.md"):
+        for doc in ("README.md", "operating.md", "nginx-clubvoice.conf"):
             path = f"/usr/share/doc/clubvoice/{doc}"
             self.assertTrue({path, path + ".gz"} & files.keys(), f"{path} is not in the package")
         conffiles = subprocess.run(["dpkg-deb", "-I", self.build.deb, "conffiles"], check=True,

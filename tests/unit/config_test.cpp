@@ -120,6 +120,54 @@ TEST(Config, BadAudioValues) {
               "test.yaml:2: opus.application: must be one of audio, voip (got \"music\")");
 }
 
+TEST(Config, AccessKeys) {
+    const std::string hash = "sha256$" + std::string(32, 'a') + "$" + std::string(64, 'b');
+    Config c = load_config_text(
+                   "access:\n  listen: token\n  talk: open\n"
+                   "  admin_networks: [10.0.0.0/8, \"fd00::/8\"]\n"
+                   "  tokens:\n    - {name: desk, role: talker, hash: \"" +
+                       hash +
+                       "\"}\n"
+                       "server: {trusted_proxies: [127.0.0.1], max_clients_per_ip: 8}\n",
+                   "t")
+                   .config;
+    EXPECT_EQ(c.access.listen, AccessRule::token);
+    EXPECT_EQ(c.access.talk, AccessRule::open);
+    EXPECT_EQ(c.access.admin_networks, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
+    ASSERT_EQ(c.access.tokens.size(), 1U);
+    EXPECT_EQ(c.access.tokens[0], (AccessToken{"desk", Role::talker, hash}));
+    EXPECT_EQ(c.server.trusted_proxies, std::vector<std::string>{"127.0.0.1"});
+    EXPECT_EQ(c.server.max_clients_per_ip, 8);
+    // The package's default: listening open, talking by token only.
+    EXPECT_EQ(default_config().access.talk, AccessRule::token);
+    EXPECT_EQ(default_config().access.listen, AccessRule::open);
+}
+
+TEST(Config, BadAccessValues) {
+    EXPECT_EQ(error_of("access:\n  admin_networks: [10.1.0.0/8]\n"),
+              "test.yaml:2: access.admin_networks: \"10.1.0.0/8\" has bits set past its prefix "
+              "length");
+    EXPECT_EQ(error_of("server:\n  trusted_proxies: [proxy.example]\n"),
+              "test.yaml:2: server.trusted_proxies: \"proxy.example\" is not an IP address or "
+              "network");
+    EXPECT_EQ(error_of("access:\n  tokens: [{name: desk, role: owner, hash: x}]\n"),
+              "test.yaml:2: access.tokens: desk: role must be listener, talker or admin");
+    EXPECT_EQ(error_of("access:\n  tokens: [{name: desk, role: talker, hash: x, extra: 1}]\n"),
+              "test.yaml:2: access.tokens: each entry must be {name, role, hash} (unknown key "
+              "\"extra\")");
+    EXPECT_EQ(error_of("access:\n  tokens: [desk]\n"),
+              "test.yaml:2: access.tokens: each entry must be {name, role, hash}");
+    EXPECT_NE(error_of("access:\n  tokens: [{name: desk, role: talker, hash: \"md5$1\"}]\n")
+                  .find("access.tokens: desk: hash is not a token hash"),
+              std::string::npos);
+    const std::string hash = "sha256$" + std::string(32, 'a') + "$" + std::string(64, 'b');
+    EXPECT_EQ(error_of("access:\n  tokens: [{name: a, role: talker, hash: \"" + hash +
+                       "\"}, {name: a, role: admin, hash: \"" + hash + "\"}]\n"),
+              "test.yaml:2: access.tokens: the name \"a\" is given twice");
+    EXPECT_EQ(error_of("access:\n  talk: maybe\n"),
+              "test.yaml:2: access.talk: must be one of open, token (got \"maybe\")");
+}
+
 TEST(Config, TalkAndDuckingKeys) {
     Config c = load_config_text(R"(
 talk: { jitter_target_ms: 60, jitter_max_ms: 300, max_talkers: 2, gain_db: -6,
@@ -182,7 +230,9 @@ TEST(Config, MissingFileNamesIt) {
 TEST(Config, ShowRoundTripsThroughParse) {
     Config config =
         load_config_text(
-            "audio: {mode: listen}\nlog: {level: warning}\nserver: {cors_origins: [a, \"*\"]}\n",
+            "audio: {mode: listen}\nlog: {level: warning}\nserver: {cors_origins: [a, \"*\"]}\n"
+            "access: {tokens: [{name: d, role: admin, hash: \"sha256$" +
+                std::string(32, '0') + "$" + std::string(64, '1') + "\"}]}\n",
             "t")
             .config;
     for (const auto& key : config_keys()) {

@@ -33,5 +33,20 @@ TEST(Cors, StarAllowsEveryOrigin) {
         origin_allowed(std::vector<std::string>{"https://*.example"}, "https://b.example"));
 }
 
+TEST(Cors, HandshakesComeFromNoOriginTheServersOwnOrTheList) {
+    const std::vector<std::string> none;
+    const std::vector<std::string> listed{"https://desk.example"};
+    EXPECT_TRUE(handshake_origin_allowed(none, std::nullopt, "box:5000")) << "not a browser";
+    EXPECT_TRUE(handshake_origin_allowed(none, "http://box:5000", "box:5000"));
+    EXPECT_TRUE(handshake_origin_allowed(none, "https://Box", "box")) << "hosts ignore case";
+    EXPECT_FALSE(handshake_origin_allowed(none, "http://box:5001", "box:5000"));
+    EXPECT_FALSE(handshake_origin_allowed(none, "http://evil.example", "box:5000"));
+    EXPECT_FALSE(handshake_origin_allowed(none, "http://box:5000.evil", "box:5000"));
+    EXPECT_FALSE(handshake_origin_allowed(none, "null", "box:5000"));
+    EXPECT_FALSE(handshake_origin_allowed(none, "ws://box:5000", "box:5000"));
+    EXPECT_FALSE(handshake_origin_allowed(none, "http://box:5000", std::nullopt));
+    EXPECT_TRUE(handshake_origin_allowed(listed, "https://desk.example", "box:5000"));
+}
+
 }  // namespace
 }  // namespace clubvoice

@@ -8,13 +8,23 @@ namespace {
 const TalkerId kAnna{"a1", "Anna"};
 const TalkerId kBo{"b2", "Bo"};
 const TalkerId kCy{"c3", ""};
-const nlohmann::json kNoAuth = nlohmann::json::object();
 
 TalkAnswer ask(TalkFloor& floor, const TalkerId& who, bool on, bool* changed = nullptr) {
     bool c = false;
-    TalkAnswer a = floor.request(who, on, kNoAuth, c);
+    TalkAnswer a = floor.request(who, on, true, c);
     if (changed) *changed = c;
     return a;
+}
+
+TEST(TalkFloor, ARoleWithoutTalkIsRefusedWithTheReason) {
+    TalkFloor floor(AudioMode::full, 8);
+    bool changed = true;
+    TalkAnswer a = floor.request(kAnna, true, false, changed);
+    EXPECT_FALSE(a.granted);
+    EXPECT_FALSE(changed);
+    EXPECT_EQ(a.reason, "a talker token is needed");
+    EXPECT_FALSE(floor.may_play("a1"));
+    EXPECT_TRUE(ask(floor, kBo, true).granted);  // others with the role still may
 }
 
 TEST(TalkFloor, ListenModeRefusesEveryone) {

@@ -1,7 +1,9 @@
 // The debug page (/debug): the connection, the room's configuration, live
 // levels from the `levels` event, the player's figures, the server's
-// /status figures, and a log of events; the figures that move are also
-// charted over the last minute (live_charts.js).
+// /status figures (with an admin token where the server asks for one), and
+// a log of events; the figures that move are also charted over the last
+// minute (live_charts.js).
+import { adminToken, linkToken, setAdminToken } from './access.js';
 import { onLanguageChange, t } from './i18n.js';
 import { setupListenPanel } from './listen_panel.js';
 import { setupLiveCharts } from './live_charts.js';
@@ -111,20 +113,82 @@ room.on('clients', showFigures);
 showFigures();
 
 const statusProblem = $('status-problem');
+const adminForm = $('admin-form');
+const adminInput = $('admin-token');
+const adminWhy = $('admin-why');
+let pollTimer = null;
+
+// /status answers 401 (no token, or one it does not know) or 403 (a token
+// without the admin role) unless this client's address is in the server's
+// admin networks. The page offers the token typed into its form, else the
+// link's (an admin's link opens the figures too); when the link's is not
+// enough it asks again without it, and then, if need be, the form asks for
+// an admin token, kept for this tab (access.js).
+let offerLink = true;
+const bearer = () => adminToken() ?? (offerLink ? linkToken() : undefined);
+
+function askForAdminToken(why) {
+  adminWhy.dataset.why = why;
+  adminWhy.textContent = t(why);
+  adminForm.hidden = false;
+}
+
+let polling = false;
 async function pollStatus() {
+  if (polling) return; // the poll under way schedules the next
+  polling = true;
+  clearTimeout(pollTimer);
+  const typed = adminToken();
+  const token = bearer();
+  let next = 1000;
   try {
-    const response = await fetch(new URL('status', location.href), { cache: 'no-store' });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const status = await response.json();
-    fillTable($('status-table'), flatten(status));
-    charts.status(status);
-    statusProblem.hidden = true;
+    const response = await fetch(new URL('status', location.href), {
+      cache: 'no-store',
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    if (response.status === 401 || response.status === 403) {
+      fillTable($('status-table'), []);
+      charts.status(null);
+      statusProblem.hidden = true;
+      if (adminToken() !== typed) {
+        next = 0; // a token was entered meanwhile: try it at once
+      } else if (token && !typed) {
+        offerLink = false; // the link's token is not an admin's: ask without it
+        next = 0;
+      } else {
+        setAdminToken(null); // a typed token that failed is not offered again
+        askForAdminToken(response.status === 403 ? 'debug.adminNotAdmin' : token ? 'debug.adminInvalid' : 'debug.adminNeeded');
+        next = null; // polled again when a token is entered
+      }
+    } else {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const status = await response.json();
+      adminForm.hidden = true;
+      fillTable($('status-table'), flatten(status));
+      charts.status(status);
+      statusProblem.hidden = true;
+    }
   } catch (err) {
     charts.status(null);
     statusProblem.textContent = t('debug.statusFailed', { message: err.message });
     statusProblem.hidden = false;
+  } finally {
+    polling = false;
+    if (next !== null) pollTimer = setTimeout(pollStatus, next);
   }
-  setTimeout(pollStatus, 1000);
 }
+
+adminForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const token = adminInput.value.trim();
+  if (!token) return;
+  adminInput.value = '';
+  setAdminToken(token);
+  pollStatus();
+});
+
 pollStatus();
-onLanguageChange(showFigures);
+onLanguageChange(() => {
+  showFigures();
+  if (adminWhy.dataset.why) adminWhy.textContent = t(adminWhy.dataset.why);
+});

@@ -16,6 +16,8 @@ export function setupListenPanel(room) {
   const render = () => {
     button.textContent = t(starting ? 'listen.starting' : room.listening ? 'listen.stop' : 'listen.start');
     button.setAttribute('aria-pressed', String(room.listening));
+    // Refused (a link is needed, or this one is not valid): nothing will play.
+    button.disabled = room.state === 'refused' && !room.listening;
     if ('mediaSession' in navigator) navigator.mediaSession.playbackState = room.listening ? 'playing' : 'paused';
   };
 
@@ -85,6 +87,10 @@ export function setupListenPanel(room) {
   room.on('listening', () => {
     render();
     showFigures();
+  });
+  room.on('state', (state) => {
+    if (state === 'refused' && room.listening) stop();
+    else render();
   });
   onLanguageChange(() => {
     render();

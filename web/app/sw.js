@@ -34,8 +34,9 @@ self.addEventListener('fetch', (event) => {
     fetch(request)
       .then((response) => {
         if (response.ok) {
+          // Kept under the bare path: a share link's ?token= never reaches the cache.
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(request, copy));
+          caches.open(CACHE).then((cache) => cache.put(url.origin + url.pathname, copy));
         }
         return response;
       })

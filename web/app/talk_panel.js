@@ -1,6 +1,9 @@
 // The talk controls of /talk: push-to-talk by holding the button or the
 // space bar, a toggle mode, the floor or talkers line, the microphone meter
-// and plain-language microphone errors.
+// and plain-language microphone errors. Where this client may not talk (a
+// listen-only room, or a link without the right to talk) the button is
+// disabled and the hint under it says why.
+import { REFUSALS, talkBlock } from './access.js';
 import { onLanguageChange, t } from './i18n.js';
 import { $, Meter } from './ui.js';
 
@@ -49,9 +52,14 @@ export function setupTalkPanel(room) {
     button.textContent = t(key);
     button.setAttribute('aria-pressed', String(phase === 'talking'));
     button.dataset.phase = phase;
-    const listenOnly = room.config && !room.config.canTalk;
-    button.disabled = room.state !== 'live' || Boolean(listenOnly);
-    help.textContent = t(listenOnly ? 'talk.listenOnly' : latched ? 'talk.helpLatched' : 'talk.help');
+    // Why not, as a message key: the server refused the link, or this
+    // client may listen but not talk.
+    const refusal = room.state === 'refused' ? REFUSALS[room.refusal] : undefined;
+    const blocked = refusal ? `state.refused.${refusal}` : talkBlock(room.config);
+    button.disabled = room.state !== 'live' || Boolean(blocked);
+    help.textContent = t(blocked ?? (latched ? 'talk.helpLatched' : 'talk.help'));
+    if (blocked) help.dataset.blocked = blocked;
+    else delete help.dataset.blocked;
     renderFloor();
   };
 
@@ -76,7 +84,8 @@ export function setupTalkPanel(room) {
   };
 
   const press = async () => {
-    if (want) return;
+    // Chromium still sends pointer events to a disabled button.
+    if (want || button.disabled) return;
     want = true;
     phase = 'asking';
     showProblem('');
@@ -88,6 +97,7 @@ export function setupTalkPanel(room) {
         let reason = answer.reason ?? '';
         if (answer.holder) reason = t('floor.other', { name: answer.holder.name || t('someone') });
         else if (reason === 'no answer from the server') reason = t('talk.noAnswer');
+        else if (reason === 'a talker token is needed') reason = t('talk.tokenNeeded');
         showProblem(t('talk.refused', { reason }));
       }
     } catch (err) {

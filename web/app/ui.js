@@ -1,7 +1,8 @@
 // What every page shares: the language switch, the service worker, the
-// connection to the room (exposed as window.clubvoice), the connection
-// state line and level meters.
+// connection to the room (exposed as window.clubvoice) with the link's
+// token, the connection state line and level meters.
 import { connect } from '../sdk/clubvoice.js';
+import { REFUSALS, forgetLinkToken, takeLinkToken } from './access.js';
 import { onLanguageChange, setupLanguageSwitch, t } from './i18n.js';
 
 export function $(id) {
@@ -9,13 +10,18 @@ export function $(id) {
 }
 
 // Connects to the server that served the page; under a reverse proxy the
-// Socket.IO path follows the page's directory.
+// Socket.IO path follows the page's directory. A share link's token goes
+// into the CONNECT auth (and out of the address bar: access.js).
 export function startPage(options = {}) {
+  const token = takeLinkToken();
   setupLanguageSwitch($('lang'));
   registerServiceWorker();
   const path = new URL('socket.io/', location.href).pathname;
   const decoder = new URLSearchParams(location.search).get('decoder') ?? 'auto';
-  const room = connect(undefined, { path, decoder, ...options });
+  const room = connect(undefined, { path, decoder, token, ...options });
+  room.on('state', (state) => {
+    if (state === 'refused' && REFUSALS[room.refusal] === 'invalid') forgetLinkToken();
+  });
   window.clubvoice = room;
   return room;
 }
@@ -27,11 +33,16 @@ function registerServiceWorker() {
   });
 }
 
-// The connection state line: its text and a data-state for the styling.
+// The connection state line: its text and a data-state for the styling;
+// a refused token is said in the page's language (data-refusal: invalid,
+// needed).
 export function showConnection(room, stateEl, listenersEl) {
   const render = () => {
+    const refusal = room.state === 'refused' ? REFUSALS[room.refusal] : undefined;
     stateEl.dataset.state = room.state;
-    stateEl.textContent = t(`state.${room.state}`, { reason: room.refusal ?? '' });
+    if (refusal) stateEl.dataset.refusal = refusal;
+    else delete stateEl.dataset.refusal;
+    stateEl.textContent = refusal ? t(`state.refused.${refusal}`) : t(`state.${room.state}`, { reason: room.refusal ?? '' });
     if (listenersEl) {
       const n = room.clients;
       listenersEl.textContent =

@@ -5,8 +5,10 @@
 // main thread carries only its own UI: a busy page does not delay a frame.
 //
 //   import { connect } from './clubvoice.js';
-//   const room = connect(undefined, { name: 'Ann' });
+//   const room = connect(undefined, { name: 'Ann', token }); // token: from a share link, if any
 //   room.on('state', (s) => console.log(s)); // connecting | live | reconnecting | refused | closed
+//   // refused: room.refusal is the server's reason ('invalid token', 'a token is needed to listen')
+//   room.on('config', (c) => console.log(c.role, c.canTalk)); // listener|talker|admin, may talk
 //   button.onclick = () => room.listen();     // from a user gesture (autoplay rules)
 //   await room.talk(true);                    // -> {granted, holder, reason?}
 import { Emitter } from './emitter.js';
@@ -207,6 +209,12 @@ export class ClubVoice extends Emitter {
       this.stopTalking();
       if (was && this.state === 'live') this.link.send('emit', { event: 'talk', args: [{ on: false }] });
       return { granted: false, holder: null };
+    }
+    if (this.config?.canTalk === false) {
+      // The server said so in `config`: do not open the microphone for nothing.
+      this.wantTalk = false;
+      const reason = this.config.mode === 'listen' ? 'this room is listen-only' : 'a talker token is needed';
+      return { granted: false, holder: null, reason };
     }
     await this.openMic();
     if (!this.wantTalk) return { granted: false, holder: null };
