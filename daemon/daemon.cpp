@@ -49,6 +49,7 @@ StatusSources Daemon::status_sources() {
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
+        if (music_) status["music"] = music_->status_json();
     };
     sources.metrics = [this](std::string& out) {
         if (!sio_) return;
@@ -57,6 +58,7 @@ StatusSources Daemon::status_sources() {
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) audio_->report(figures);
         if (talk_) talk_->report(figures);
+        if (music_) music_->report(figures);
     };
     sources.health = [this](nlohmann::json& health) {
         if (!audio_) return;
@@ -127,6 +129,9 @@ void Daemon::run() {
         responder_);
     web_->set_trusted_proxies(trusted_proxies());
     web_->add_handler(sio_->eio_server());
+    music_ = std::make_unique<MusicDucking>(loop_.get(), config_);
+    audio_->set_room_listener(
+        [this](std::span<const float> frame, int channels) { music_->on_room(frame, channels); });
     audio_->start();
     talk_->start_mixer();
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
@@ -174,6 +179,7 @@ void Daemon::reload() {
             audio_->apply(config_);
         }
         if (talk_) talk_->apply();
+        if (music_) music_->apply();
         if (room_) room_->config_changed();
         if (web_) {  // renewed files at the same paths; a bad pair is refused on its own
             const CertificateReload tls = web_->reload_certificate(config_.server);
@@ -199,6 +205,7 @@ void Daemon::stop() {
     if (loop_monitor_) loop_monitor_->stop();
     if (talk_) talk_->stop_mixer();  // before the playback ring it feeds goes
     if (audio_) audio_->stop();
+    if (music_) music_->stop();  // mpv gets its normal volume back
     if (sio_) sio_->close_all();
     if (web_) web_->begin_shutdown();
 }
@@ -209,6 +216,7 @@ void describe_metrics(MetricWriter& out) {
     PassTimer().report(out);
     AudioEngine::describe_metrics(out);
     TalkService::describe_metrics(out);
+    MusicDucking::describe_metrics(out);
 }
 
 }  // namespace clubvoice

@@ -8,6 +8,7 @@
 #include "http_responder.hpp"
 #include "http_routes.hpp"
 #include "loop_monitor.hpp"
+#include "music_ducking.hpp"
 #include "room_namespace.hpp"
 #include "sio_server.hpp"
 #include "systemd_notifier.hpp"
@@ -52,6 +53,7 @@ class Daemon {
     std::unique_ptr<SioServer> sio_;
     std::unique_ptr<Audience> audience_;
     std::unique_ptr<TalkService> talk_;
+    std::unique_ptr<MusicDucking> music_;
     std::unique_ptr<RoomNamespace> room_;
     std::unique_ptr<AudioEngine> audio_;
     std::unique_ptr<LoopMonitor> loop_monitor_;

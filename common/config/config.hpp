@@ -90,7 +90,19 @@ struct Config {
             int attack_ms = 20;
             int release_ms = 400;
         } room;
+        struct Music {
+            bool enabled = true;
+            int min_duration_ms = 100;  // speech this long before the music goes down
+            int release_ms = 1000;      // silence this long before it comes back
+            int transition_ms = 100;    // the ramp between the two volumes
+            int ducked_volume = 30;     // mpv volume (percent) while the room speaks
+            int normal_volume = 50;     // otherwise, and when the daemon stops
+        } music;
     } ducking;
+
+    struct Mpv {
+        std::string ipc_socket;  // mpv --input-ipc-server path; empty: duck in the mixer
+    } mpv;
 
     struct Log {
         log::Level level = log::Level::info;

@@ -206,6 +206,31 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(int_key(
         "ducking.room.release_ms", [](Config& c) -> int& { return c.ducking.room.release_ms; }, 1,
         10000, "how quickly the room comes back once talkers are quiet, in ms"));
+    keys.push_back(bool_key(
+        "ducking.music.enabled", [](Config& c) -> bool& { return c.ducking.music.enabled; },
+        "lower the music while the room speaks (a voice detector listens to the room)"));
+    keys.push_back(int_key(
+        "ducking.music.min_duration_ms",
+        [](Config& c) -> int& { return c.ducking.music.min_duration_ms; }, 0, 10000,
+        "speech this long before the music goes down, in ms"));
+    keys.push_back(int_key(
+        "ducking.music.release_ms", [](Config& c) -> int& { return c.ducking.music.release_ms; }, 0,
+        60000, "silence this long before the music comes back, in ms"));
+    keys.push_back(int_key(
+        "ducking.music.transition_ms",
+        [](Config& c) -> int& { return c.ducking.music.transition_ms; }, 0, 10000,
+        "how long the music takes to go down or come back, in ms"));
+    keys.push_back(int_key(
+        "ducking.music.ducked_volume",
+        [](Config& c) -> int& { return c.ducking.music.ducked_volume; }, 0, 130,
+        "mpv volume (percent) while the room speaks"));
+    keys.push_back(int_key(
+        "ducking.music.normal_volume",
+        [](Config& c) -> int& { return c.ducking.music.normal_volume; }, 0, 130,
+        "mpv volume (percent) otherwise, and when the daemon stops"));
+    keys.push_back(optional_path_key(
+        "mpv.ipc_socket", [](Config& c) -> std::string& { return c.mpv.ipc_socket; },
+        "mpv's --input-ipc-server socket, whose volume is ducked; empty: no mpv control"));
     keys.push_back(choice_key<log::Level>(
         "log.level", [](Config& c) -> log::Level& { return c.log.level; }, log::kLevelNames,
         "least important messages logged (-v raises it to info, -vv to debug)"));

@@ -267,6 +267,13 @@ void AudioEngine::drain_capture() {
 void AudioEngine::encode(std::span<float> frame, std::int64_t first_sample_ns) {
     dsp_.process(frame);
     level_dbfs_ = dsp::rms_dbfs(frame);  // the room itself, before any ducking
+    if (room_listener_) {
+        try {
+            room_listener_(frame, config_.audio.capture.channels);
+        } catch (const std::exception& e) {
+            log::error("audio: room listener: {}", e.what());
+        }
+    }
     ducker_.process(frame, config_.audio.capture.channels);
     const auto started = std::chrono::steady_clock::now();
     std::string_view packet;

@@ -41,6 +41,9 @@ struct EncodedFrame {
     std::string_view opus;    // one Opus packet; valid during the call only
 };
 using FrameSink = std::function<void(const EncodedFrame&)>;
+// The room as captured and cleaned (before anything lowers it), one frame at
+// a time, interleaved: what the music ducking listens to.
+using RoomListener = std::function<void(std::span<const float> frame, int channels)>;
 
 class AudioEngine {
   public:
@@ -83,6 +86,7 @@ class AudioEngine {
     int channels() const { return config_.audio.capture.channels; }
     int frame_ms() const { return config_.audio.frame_ms; }
     float capture_level_dbfs() const { return level_dbfs_; }
+    void set_room_listener(RoomListener listener) { room_listener_ = std::move(listener); }
 
     // Counters of the audio thread and the keepers (which live only while
     // running: what earlier runs counted is carried, so totals never go
@@ -149,6 +153,7 @@ class AudioEngine {
     std::atomic<std::uint64_t> playback_ring_drops_{0};
     std::atomic<bool> talkers_playing_{false};
     float level_dbfs_ = -120.0F;
+    RoomListener room_listener_;
     RateLimitedLog late_log_;  // late wake-ups of the audio thread
 
     Figures carried_;  // what earlier runs of the audio thread counted
