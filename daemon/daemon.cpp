@@ -64,10 +64,15 @@ StatusSources Daemon::status_sources() {
         if (!audio_) return;
         health["capture"] = audio_->capture_up() ? "up" : audio_->capture_problem();
         health["playback"] = audio_->playback_up() ? "up" : audio_->playback_problem();
+        const bool mpv_down = music_ && music_->mpv_configured() && !music_->mpv_connected();
+        if (music_ && music_->mpv_configured()) {
+            health["mpv"] = mpv_down ? "down: not connected to " + music_->mpv_socket() : "up";
+        }
         // No capture: listeners get nothing. No playback: talkers go unheard.
+        // No mpv: the music is not ducked.
         if (!audio_->capture_up()) {
             health["status"] = "down";
-        } else if (!audio_->playback_up()) {
+        } else if (!audio_->playback_up() || mpv_down) {
             health["status"] = "degraded";
         }
     };

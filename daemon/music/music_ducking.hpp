@@ -33,6 +33,11 @@ class MusicDucking {
     // Gives mpv its normal volume back and lets go of it (daemon stop).
     void stop();
 
+    // Whether mpv.ipc_socket is set, and whether the connection to it is up.
+    bool mpv_configured() const { return mpv_ != nullptr; }
+    bool mpv_connected() const { return mpv_ && mpv_->figures().connected; }
+    std::string mpv_socket() const { return config_.mpv.ipc_socket; }
+
     struct Figures {
         bool voice = false, ducked = false;
         double volume = 0.0;  // where the envelope is, in mpv's percent

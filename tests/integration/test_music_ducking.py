@@ -162,8 +162,12 @@ class MusicDucking(unittest.TestCase):
         self.mpv.start()
         d = self.start_daemon(np.zeros(60 * RATE))
         self.assertTrue(wait_until(lambda: self.mpv.volume() == 50, 3))
+        self.assertEqual(d.get_json("/health")[1]["mpv"], "up")
         self.mpv.kill()
         time.sleep(3)  # the daemon retries with a back-off meanwhile
+        status, health = d.get_json("/health")
+        self.assertEqual((status, health["status"]), (200, "degraded"))
+        self.assertTrue(health["mpv"].startswith("down"), health)
         self.mpv.start()  # a new mpv starts at volume 100
         self.assertTrue(wait_until(lambda: self.mpv.volume() == 50, 8),
                         f"control did not come back: {self.mpv.volume()}")
@@ -172,6 +176,8 @@ class MusicDucking(unittest.TestCase):
         self.assertEqual(log.count("mpv: cannot connect"), 0, log)
         metrics = d.get("/metrics")[2].decode()
         self.assertIn("clubvoice_mpv_connects_total 2", metrics)
+        self.assertEqual(d.get_json("/health")[1], {"status": "ok", "capture": "up",
+                                                   "playback": "up", "mpv": "up"})
 
     def test_mpv_absent_at_start_is_one_line_and_it_is_found_later(self):
         d = self.start_daemon(np.zeros(60 * RATE))
@@ -179,7 +185,7 @@ class MusicDucking(unittest.TestCase):
         self.mpv.start()
         self.assertTrue(wait_until(lambda: self.mpv.volume() == 50, 8))
         self.assertEqual(d.stderr().count("mpv: cannot connect"), 1, d.stderr())
-        self.assertEqual(d.get_json("/health")[0], 200)
+        self.assertEqual(d.get_json("/health")[1]["status"], "ok")
 
     def test_stopping_gives_mpv_its_normal_volume_back(self):
         self.mpv.start()
