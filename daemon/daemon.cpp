@@ -46,6 +46,7 @@ StatusSources Daemon::status_sources() {
         if (!sio_) return;
         StatusWriter figures(status);
         room_->report(figures);
+        if (stream_) stream_->report(figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
@@ -55,6 +56,7 @@ StatusSources Daemon::status_sources() {
         if (!sio_) return;
         PrometheusWriter figures(out);
         room_->report(figures);
+        if (stream_) stream_->report(figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) audio_->report(figures);
         if (talk_) talk_->report(figures);
@@ -65,14 +67,18 @@ StatusSources Daemon::status_sources() {
         health["capture"] = audio_->capture_up() ? "up" : audio_->capture_problem();
         health["playback"] = audio_->playback_up() ? "up" : audio_->playback_problem();
         const bool mpv_down = music_ && music_->mpv_configured() && !music_->mpv_connected();
+        const bool music_down = audio_->music_configured() && !audio_->music_up();
+        if (audio_->music_configured()) {
+            health["music"] = music_down ? audio_->music_problem() : "up";
+        }
         if (music_ && music_->mpv_configured()) {
             health["mpv"] = mpv_down ? "down: not connected to " + music_->mpv_socket() : "up";
         }
         // No capture: listeners get nothing. No playback: talkers go unheard.
-        // No mpv: the music is not ducked.
+        // No music input or no mpv: the music is missing or not ducked.
         if (!audio_->capture_up()) {
             health["status"] = "down";
-        } else if (!audio_->playback_up() || mpv_down) {
+        } else if (!audio_->playback_up() || mpv_down || music_down) {
             health["status"] = "degraded";
         }
     };
@@ -118,8 +124,14 @@ void Daemon::run() {
     loop_monitor_ = std::make_unique<LoopMonitor>(loop_.get(), frame_ns());
     sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
     audience_ = std::make_unique<Audience>(*sio_);
-    audio_ = std::make_unique<AudioEngine>(
-        loop_.get(), config_, [this](const EncodedFrame& f) { audience_->publish(f); });
+    stream_ = std::make_unique<HttpStream>(loop_.get(), config_, access_,
+                                           sio_->eio_server().limits(), responder_);
+    stream_->set_trusted_proxies(trusted_proxies());
+    // Each frame encoded once, for the Socket.IO listeners and the HTTP stream.
+    audio_ = std::make_unique<AudioEngine>(loop_.get(), config_, [this](const EncodedFrame& f) {
+        audience_->publish(f);
+        stream_->publish(f.opus, audio_->channels());
+    });
     // The talk mixer's thread runs only while audio_ exists (started after
     // it, stopped before it goes) and holds its lock while the engine restarts.
     talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, *audience_,
@@ -128,15 +140,19 @@ void Daemon::run() {
                                           });
     room_ = std::make_unique<RoomNamespace>(
         loop_.get(), *sio_, config_, access_, *audience_, *talk_,
-        [this] { return audio_ ? audio_->capture_level_dbfs() : -120.0F; });
+        [this] { return audio_ ? audio_->capture_level_dbfs() : -120.0F; },
+        [this] { return audio_ ? audio_->music_level_dbfs() : -120.0F; });
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);
     web_->set_trusted_proxies(trusted_proxies());
     web_->add_handler(sio_->eio_server());
+    web_->add_handler(*stream_);
     music_ = std::make_unique<MusicDucking>(loop_.get(), config_);
-    audio_->set_room_listener(
-        [this](std::span<const float> frame, int channels) { music_->on_room(frame, channels); });
+    audio_->set_room_listener([this](std::span<const float> frame, int channels) {
+        music_->on_room(frame, channels);
+        audio_->set_music_envelope(music_->mixer_gain());  // ducking in the mixer, without mpv
+    });
     audio_->start();
     talk_->start_mixer();
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
@@ -177,6 +193,7 @@ void Daemon::reload() {
         access_ = AccessPolicy(config_.access);
         apply_log_level();
         if (web_) web_->set_trusted_proxies(trusted_proxies());
+        if (stream_) stream_->set_trusted_proxies(trusted_proxies());
         if (loop_monitor_) loop_monitor_->set_frame(frame_ns());
         if (sio_) sio_->apply(sio_options());
         if (audio_) {
@@ -186,6 +203,7 @@ void Daemon::reload() {
         if (talk_) talk_->apply();
         if (music_) music_->apply();
         if (room_) room_->config_changed();
+        if (stream_) stream_->config_changed();
         if (web_) {  // renewed files at the same paths; a bad pair is refused on its own
             const CertificateReload tls = web_->reload_certificate(config_.server);
             if (!tls.message.empty()) log::at(tls.level, "{}", tls.message);
@@ -212,12 +230,14 @@ void Daemon::stop() {
     if (audio_) audio_->stop();
     if (music_) music_->stop();  // mpv gets its normal volume back
     if (sio_) sio_->close_all();
+    if (stream_) stream_->close_all();
     if (web_) web_->begin_shutdown();
 }
 
 void describe_metrics(MetricWriter& out) {
     HttpRoutes::report(out);
     RoomNamespace::describe_metrics(out);
+    HttpStream::describe_metrics(out);
     PassTimer().report(out);
     AudioEngine::describe_metrics(out);
     TalkService::describe_metrics(out);

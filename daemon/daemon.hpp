@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "http_responder.hpp"
 #include "http_routes.hpp"
+#include "http_stream.hpp"
 #include "loop_monitor.hpp"
 #include "music_ducking.hpp"
 #include "room_namespace.hpp"
@@ -52,6 +53,8 @@ class Daemon {
     HttpResponder responder_;
     std::unique_ptr<SioServer> sio_;
     std::unique_ptr<Audience> audience_;
+    // /stream.opus; outlives web_, whose connections call into it while closing.
+    std::unique_ptr<HttpStream> stream_;
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<MusicDucking> music_;
     std::unique_ptr<RoomNamespace> room_;

@@ -47,11 +47,15 @@ LimitRefusal ConnectionLimits::admit(const IpAddress& client, std::size_t sessio
 
 void ConnectionLimits::opened(const IpAddress& client) {
     ++addresses_[client].sessions;
+    ++sessions_;
 }
 
 void ConnectionLimits::closed(const IpAddress& client) {
     auto it = addresses_.find(client);
-    if (it != addresses_.end() && it->second.sessions > 0) --it->second.sessions;
+    if (it != addresses_.end() && it->second.sessions > 0) {
+        --it->second.sessions;
+        --sessions_;
+    }
 }
 
 std::size_t ConnectionLimits::sessions_of(const IpAddress& client) const {

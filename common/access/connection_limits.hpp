@@ -32,6 +32,10 @@ class ConnectionLimits {
     void opened(const IpAddress& client);
     void closed(const IpAddress& client);
 
+    // Sessions opened and not closed yet, from every address: what admit()
+    // compares with max_clients when several kinds of session share these
+    // limits (Socket.IO sessions and /stream.opus readers).
+    std::size_t sessions() const { return sessions_; }
     std::size_t sessions_of(const IpAddress& client) const;
     std::size_t tracked_addresses() const { return addresses_.size(); }
 
@@ -50,6 +54,7 @@ class ConnectionLimits {
 
     LimitSettings settings_;
     std::unordered_map<IpAddress, Entry, Hash> addresses_;
+    std::size_t sessions_ = 0;
     std::uint64_t pruned_at_ms_ = 0;
 };
 

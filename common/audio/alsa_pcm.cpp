@@ -121,11 +121,17 @@ void AlsaPcm::configure(const PcmRequest& request) {
     unsigned rate = request.rate_hz;
     check(snd_pcm_hw_params_set_rate_near(p, hw.get(), &rate, nullptr),
           "snd_pcm_hw_params_set_rate_near");
-    if (rate != request.rate_hz) {
-        throw AlsaError(fmt::format("{} \"{}\": runs at {} Hz, not {} Hz (a plug device such as "
-                                    "plughw:N resamples)",
-                                    to_string(direction_), device_, rate, request.rate_hz),
-                        -EINVAL);
+    const bool rate_ok = request.any_rate ? rate >= 8000 && rate <= 64000 : rate == request.rate_hz;
+    if (!rate_ok) {
+        throw AlsaError(
+            request.any_rate
+                ? fmt::format("{} \"{}\": runs at {} Hz, outside 8000..64000 Hz (a plug device "
+                              "such as plughw:N resamples)",
+                              to_string(direction_), device_, rate)
+                : fmt::format("{} \"{}\": runs at {} Hz, not {} Hz (a plug device such as "
+                              "plughw:N resamples)",
+                              to_string(direction_), device_, rate, request.rate_hz),
+            -EINVAL);
     }
     unsigned period_us = request.period_us;
     check(snd_pcm_hw_params_set_period_time_near(p, hw.get(), &period_us, nullptr),

@@ -40,10 +40,11 @@ class AlsaError : public std::runtime_error {
 struct PcmRequest {
     std::string device;
     PcmDirection direction = PcmDirection::capture;
-    unsigned rate_hz = 48000;  // anything else is refused, not resampled by us
+    unsigned rate_hz = 48000;  // anything else is refused (see any_rate)
     unsigned channels = 1;     // the nearest the device offers is taken
     unsigned period_us = 10000;
     unsigned buffer_us = 40000;  // raised to two periods when smaller
+    bool any_rate = false;       // accept 8..64 kHz: the caller resamples
 };
 
 struct PcmGranted {

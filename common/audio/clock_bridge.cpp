@@ -11,6 +11,9 @@ constexpr double kTooFull = 4.0;  // times the target: what lies beyond is dropp
 // A device gathers sound between pushes for a period at most; beyond this
 // it has stopped, and its silence is not sound on its way.
 constexpr std::int64_t kLongestGapNs = 50'000'000;
+// A consumer may ask on behalf of a moment already past (the loop encoding a
+// frame late): the music pushed since then is not yet due.
+constexpr std::int64_t kLongestLatenessNs = 200'000'000;
 
 }  // namespace
 
@@ -41,7 +44,8 @@ double ClockBridge::fill_s(std::int64_t now_ns) const noexcept {
         frames = input_frames();
         if (pushed_at_ns_.load(std::memory_order_acquire) == pushed) break;
     }
-    const std::int64_t since = std::clamp<std::int64_t>(now_ns - pushed, 0, kLongestGapNs);
+    const std::int64_t since =
+        std::clamp<std::int64_t>(now_ns - pushed, -kLongestLatenessNs, kLongestGapNs);
     return static_cast<double>(frames) / in_rate_ + static_cast<double>(since) / 1e9;
 }
 
@@ -65,7 +69,9 @@ std::size_t ClockBridge::pull(std::span<float> out, std::int64_t now_ns) noexcep
         figures_.dropped_frames += drop;
         control_.restart();
     }
-    if (!playing_ && queued_s() >= target_s_) {
+    // Start with the target left over once this pull is served, so the fill
+    // starts where the controller wants it, not a chunk below.
+    if (!playing_ && queued_s() >= target_s_ + static_cast<double>(wanted) / out_rate_) {
         playing_ = true;
         control_.restart();
     }

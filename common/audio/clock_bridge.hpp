@@ -51,9 +51,10 @@ class ClockBridge {
     ClockBridge(SpscRing<float>& ring, const std::atomic<std::int64_t>& pushed_at_ns,
                 std::size_t channels, unsigned in_rate_hz, unsigned out_rate_hz, double target_ms);
 
-    // Fills `out` (interleaved, a whole number of frames) entirely at
-    // CLOCK_MONOTONIC `now_ns`; returns the frames that carry sound (the rest
-    // is silence).
+    // Fills `out` (interleaved, a whole number of frames) entirely for the
+    // CLOCK_MONOTONIC moment `now_ns` (which may be past: the moment the
+    // consumer's own clock stands for); returns the frames that carry sound
+    // (the rest is silence).
     std::size_t pull(std::span<float> out, std::int64_t now_ns) noexcept;
 
     unsigned in_rate_hz() const { return resampler_.in_rate_hz(); }

@@ -54,6 +54,11 @@ struct Config {
         bool gate = false;
         double gate_threshold_db = -50.0;
     };
+    struct Music {
+        std::string device;           // empty: no music input
+        double gain_db = 0.0;         // the music in what listeners hear
+        double room_gain_db = -10.5;  // the music in the room's playback (about x0.3)
+    };
     struct Audio {
         AudioMode mode = AudioMode::full;
         int frame_ms = 20;  // 10, 20, 40 or 60: one Opus packet
@@ -62,6 +67,7 @@ struct Config {
         int rt_priority = 60;  // SCHED_FIFO priority of the audio thread; 0: normal scheduling
         Capture capture;
         Device playback;
+        Music music;
     } audio;
 
     struct Opus {

@@ -89,6 +89,18 @@ ConfigKey string_key(std::string_view path, Field<std::string> field, std::strin
         as_is);
 }
 
+ConfigKey optional_string_key(std::string_view path, Field<std::string> field,
+                              std::string_view help) {
+    return typed_key<std::string>(
+        path, field, help,
+        [](const YAML::Node& n, std::string& out) -> std::string {
+            if (auto p = scalar_problem(n, "a string or \"\""); !p.empty()) return p;
+            out = n.Scalar();
+            return {};
+        },
+        as_is, true);
+}
+
 ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
                             std::string_view help) {
     return typed_key<std::string>(

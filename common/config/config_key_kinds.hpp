@@ -94,6 +94,9 @@ ConfigKey choice_key(std::string_view path, Field<E> field,
 
 ConfigKey restart_only(ConfigKey key);
 ConfigKey string_key(std::string_view path, Field<std::string> field, std::string_view help);
+// A string that may be left empty (the feature it names is then off).
+ConfigKey optional_string_key(std::string_view path, Field<std::string> field,
+                              std::string_view help);
 // A file path that may be left empty (the feature it enables is then off).
 ConfigKey optional_path_key(std::string_view path, Field<std::string> field, std::string_view help);
 ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help);

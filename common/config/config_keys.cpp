@@ -153,6 +153,15 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(string_key(
         "audio.playback.device", [](Config& c) -> std::string& { return c.audio.playback.device; },
         "ALSA PCM the talkers are played to"));
+    keys.push_back(optional_string_key(
+        "audio.music.device", [](Config& c) -> std::string& { return c.audio.music.device; },
+        "ALSA PCM of the music input (any rate from 8 to 64 kHz, its own clock); empty: none"));
+    keys.push_back(double_key(
+        "audio.music.gain_db", [](Config& c) -> double& { return c.audio.music.gain_db; }, -60.0,
+        20.0, "level of the music in what listeners hear, in dB"));
+    keys.push_back(double_key(
+        "audio.music.room_gain_db", [](Config& c) -> double& { return c.audio.music.room_gain_db; },
+        -60.0, 20.0, "level of the music in the room's playback, in dB"));
     keys.push_back(int_key(
         "opus.bitrate_kbps", [](Config& c) -> int& { return c.opus.bitrate_kbps; }, 6, 510,
         "Opus target bitrate (constrained VBR), in kbit/s"));

@@ -49,6 +49,11 @@ struct Metric {
     double (*value)(const Figures&);
 };
 
+// A count as a metric's value (exact up to 2^53).
+inline double as_metric(std::uint64_t count) {
+    return static_cast<double>(count);
+}
+
 template <typename Figures>
 void write_metrics(std::span<const Metric<Figures>> table, const Figures& figures,
                    MetricWriter& out) {

@@ -33,6 +33,7 @@ std::int64_t realtime_ms(std::int64_t monotonic_ns) {
 bool needs_restart(const Config& a, const Config& b) {
     return a.audio.capture.device != b.audio.capture.device ||
            a.audio.playback.device != b.audio.playback.device ||
+           a.audio.music.device != b.audio.music.device ||
            a.audio.capture.channels != b.audio.capture.channels ||
            a.audio.frame_ms != b.audio.frame_ms || a.audio.period_ms != b.audio.period_ms ||
            a.audio.buffer_ms != b.audio.buffer_ms || a.audio.rt_priority != b.audio.rt_priority;
@@ -107,14 +108,19 @@ void AudioEngine::start() {
                           static_cast<unsigned>(audio.buffer_ms) * 1000};
     };
     capture_ = std::make_unique<DeviceKeeper>(
-        loop_, *thread_,
+        loop_, *thread_, Endpoint::capture,
         request(audio.capture.device, PcmDirection::capture, static_cast<unsigned>(channels)),
         channels);
     // Talkers are mono; the conversion copies them to every channel the device has.
     playback_ = std::make_unique<DeviceKeeper>(
-        loop_, *thread_, request(audio.playback.device, PcmDirection::playback, 1), 1);
+        loop_, *thread_, Endpoint::playback,
+        request(audio.playback.device, PcmDirection::playback, 1), 1);
     capture_->open_now();
     playback_->open_now();
+    if (!audio.music.device.empty()) {
+        music_ = std::make_unique<MusicInput>(loop_, *thread_, config_);
+        music_->set_envelope(music_envelope_);
+    }
 
     // Locked before the thread starts: its rings are allocated, and its own
     // stack is locked as it is mapped.
@@ -151,6 +157,7 @@ void AudioEngine::stop() {
     carried_ = total;
     capture_->stop();
     playback_->stop();
+    music_.reset();
     capture_.reset();
     playback_.reset();
     thread_.reset();
@@ -178,6 +185,7 @@ void AudioEngine::apply(const Config& config) {
         encoder_.configure(opus_settings(config));
     }
     ducker_.apply(ducker_settings(config));
+    if (music_ && !restart) music_->apply(config);
     if (!config.ducking.room.enabled) ducker_.set_ducked(false);
     if (restart) build_pipeline();
     if (restart && running) start();
@@ -186,7 +194,10 @@ void AudioEngine::apply(const Config& config) {
 PlaybackOut AudioEngine::playback_out() {
     return {[this] { return playback_queued(); },
             [this](std::span<const float> mix) { return play(mix); },
-            [this](bool active) { set_talkers_playing(active); }};
+            [this](bool active) { set_talkers_playing(active); },
+            [this](std::span<float> mono, std::int64_t now_ns) {
+                return music_ && music_->add_to_room(mono, now_ns);
+            }};
 }
 
 bool AudioEngine::play(std::span<const float> mono_48k) {
@@ -227,6 +238,7 @@ void AudioEngine::on_wake() {
     try {
         capture_->poll();
         playback_->poll();
+        if (music_) music_->poll();
         report_late_wakeups();
         drain_capture();
     } catch (const std::exception& e) {
@@ -275,6 +287,13 @@ void AudioEngine::encode(std::span<float> frame, std::int64_t first_sample_ns) {
         }
     }
     ducker_.process(frame, config_.audio.capture.channels);
+    if (music_) {
+        // On the room's clock: the moment the frame ends, however late the loop is.
+        const auto frame_ns =
+            static_cast<std::int64_t>(assembler_->frame_length()) * 1'000'000'000 / kRateHz;
+        music_->mix_for_listeners(frame, first_sample_ns + frame_ns);
+        mix_limiter_.process(frame);
+    }
     const auto started = std::chrono::steady_clock::now();
     std::string_view packet;
     try {

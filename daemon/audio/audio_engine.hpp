@@ -14,8 +14,10 @@
 #include "device_keeper.hpp"
 #include "dsp/capture_dsp.hpp"
 #include "dsp/ducker.hpp"
+#include "dsp/limiter.hpp"
 #include "frame_assembler.hpp"
 #include "metrics.hpp"
+#include "music_input.hpp"
 #include "opus_encoder.hpp"
 #include "playback_out.hpp"
 #include "rate_limited_log.hpp"
@@ -81,11 +83,24 @@ class AudioEngine {
     bool playback_up() const;
     std::string capture_problem() const;   // empty while up
     std::string playback_problem() const;  // empty while up
+    bool music_configured() const { return !config_.audio.music.device.empty(); }
+    bool music_up() const { return music_ && music_->up(); }
+    std::string music_problem() const {
+        return music_ ? music_->problem() : "the audio engine is stopped";
+    }
     // Moves while the audio thread runs (for the systemd watchdog).
     std::uint64_t heartbeat() const;
     int channels() const { return config_.audio.capture.channels; }
     int frame_ms() const { return config_.audio.frame_ms; }
     float capture_level_dbfs() const { return level_dbfs_; }
+    // The music input's level before any gain; -120 without one.
+    float music_level_dbfs() const { return music_ ? music_->level_dbfs() : -120.0F; }
+    // The music ducking's envelope as a linear gain on the music input
+    // (1 while not ducked, or while mpv is turned down instead).
+    void set_music_envelope(float gain) {
+        music_envelope_ = gain;
+        if (music_) music_->set_envelope(gain);
+    }
     void set_room_listener(RoomListener listener) { room_listener_ = std::move(listener); }
 
     // Counters of the audio thread and the keepers (which live only while
@@ -140,6 +155,11 @@ class AudioEngine {
     std::unique_ptr<AudioThread> thread_;
     std::unique_ptr<DeviceKeeper> capture_;
     std::unique_ptr<DeviceKeeper> playback_;
+    // Present while running with audio.music.device set; replaced only while
+    // the talk mixer is paused or stopped (it reaches it through playback_out).
+    std::unique_ptr<MusicInput> music_;
+    float music_envelope_ = 1.0F;
+    dsp::Limiter mix_limiter_;  // room + music for listeners
     bool realtime_ = false;
     bool memory_locked_ = false;
 

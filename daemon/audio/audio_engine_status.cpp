@@ -160,8 +160,8 @@ AudioEngine::Figures AudioEngine::figures() const {
         to.open_failures += k.open_failures();
         to.failures += k.device_failures();
     };
-    add(f.capture, thread_->counters(PcmDirection::capture), *capture_);
-    add(f.playback, thread_->counters(PcmDirection::playback), *playback_);
+    add(f.capture, thread_->counters(Endpoint::capture), *capture_);
+    add(f.playback, thread_->counters(Endpoint::playback), *playback_);
     f.late_wakeups += thread_->late_wakeups();
     f.talk_gaps += thread_->talk_gaps();
     f.heartbeat += thread_->heartbeat();
@@ -171,10 +171,16 @@ AudioEngine::Figures AudioEngine::figures() const {
 
 void AudioEngine::report(MetricWriter& out) const {
     write_metrics<Figures>(kMetrics, figures(), out);
+    if (music_) {
+        music_->report(out);
+    } else {
+        MusicInput::describe_metrics(out);  // the same series, at rest
+    }
 }
 
 void AudioEngine::describe_metrics(MetricWriter& out) {
     write_metrics<Figures>(kMetrics, Figures{}, out);
+    MusicInput::describe_metrics(out);
 }
 
 void AudioEngine::append_metrics(std::string& out) const {
@@ -202,6 +208,12 @@ nlohmann::json AudioEngine::status_json() const {
                               {"period_ms", audio.period_ms}}}}}};
     StatusWriter writer(doc);
     report(writer);
+    if (music_) {
+        doc["audio"]["music"] = music_->status_json();
+    } else {
+        doc["audio"]["music"]["device"] = audio.music.device;
+        doc["audio"]["music"]["state"] = thread_ ? "off" : "stopped";
+    }
     return std::move(doc["audio"]);
 }
 

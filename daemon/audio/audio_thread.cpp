@@ -11,6 +11,7 @@ namespace {
 constexpr std::size_t kStackBytes = std::size_t{512} * 1024;
 constexpr std::size_t kCaptureChunks = 1024;     // > one second of the shortest periods
 constexpr std::size_t kPlaybackSamples = 65536;  // 1.4 s of mono 48 kHz
+constexpr std::size_t kMusicFrames = 65536;      // 1.4 s at 48 kHz; more than the bridge keeps
 
 // Split into whole seconds first so that days of frames or nanoseconds do not overflow.
 std::int64_t ns_for_frames(std::uint64_t frames, unsigned rate) noexcept {
@@ -24,6 +25,22 @@ std::uint64_t frames_for_ns(std::int64_t ns, unsigned rate) noexcept {
 }
 
 }  // namespace
+
+std::string_view to_string(Endpoint endpoint) {
+    switch (endpoint) {
+        case Endpoint::capture:
+            return "capture";
+        case Endpoint::playback:
+            return "playback";
+        case Endpoint::music:
+            return "music";
+    }
+    return "?";
+}
+
+PcmDirection direction_of(Endpoint endpoint) {
+    return endpoint == Endpoint::playback ? PcmDirection::playback : PcmDirection::capture;
+}
 
 std::string_view to_string(Pacing pacing) {
     switch (pacing) {
@@ -60,7 +77,9 @@ AudioThread::AudioThread(const Settings& settings, uv_async_t* wake)
       wake_(wake),
       capture_chunks_(kCaptureChunks),
       capture_samples_(48000 * settings.capture_channels),
-      playback_samples_(kPlaybackSamples) {}
+      playback_samples_(kPlaybackSamples),
+      music_for_listeners_(kMusicFrames * settings.capture_channels),
+      music_for_room_(kMusicFrames * settings.capture_channels) {}
 
 AudioThread::~AudioThread() {
     stop();
@@ -75,19 +94,19 @@ void AudioThread::stop() {
     if (!thread_.running()) return;
     stop_.store(true);
     thread_.join();
-    for (Stream* s : {&capture_, &playback_}) {
+    for (Stream* s : {&capture_, &playback_, &music_}) {
         s->device.reset();
         s->broken = false;
         s->incoming.take();
     }
 }
 
-bool AudioThread::offer(PcmDirection direction, std::unique_ptr<AudioDevice>& device) {
-    return stream(direction).incoming.put(device);
+bool AudioThread::offer(Endpoint endpoint, std::unique_ptr<AudioDevice>& device) {
+    return stream(endpoint).incoming.put(device);
 }
 
-AudioThread::Failure AudioThread::take_failed(PcmDirection direction) {
-    Stream& s = stream(direction);
+AudioThread::Failure AudioThread::take_failed(Endpoint endpoint) {
+    Stream& s = stream(endpoint);
     Failure f;
     f.device = s.failed.take();  // acquire: the call and code were stored before the put
     if (f.device) {
@@ -111,11 +130,12 @@ void AudioThread::run() noexcept {
             deadline = now;
         }
         heartbeat_.fetch_add(1, std::memory_order_relaxed);
-        for (Stream* s : {&capture_, &playback_}) {
+        for (Stream* s : {&capture_, &playback_, &music_}) {
             hand_back(*s);
             adopt(*s, now);
         }
         service_capture(now);
+        service_music(now);
         service_playback(now);
         if (wake_now_ || frames_since_wake_ >= settings_.wake_frames) {
             uv_async_send(wake_);
@@ -179,47 +199,71 @@ std::size_t AudioThread::frames_due(Stream& s, std::int64_t now_ns) noexcept {
     return static_cast<std::size_t>(by_clock - s.clock_frames);
 }
 
-void AudioThread::service_capture(std::int64_t now_ns) noexcept {
-    Stream& s = capture_;
-    if (!s.device || s.broken) return;
+std::size_t AudioThread::read_capture(Stream& s, std::int64_t now_ns,
+                                      std::int64_t& first_ns) noexcept {
+    if (!s.device || s.broken) return 0;
     AudioDevice& d = *s.device;
     const PcmGranted& g = d.pcm.granted();
     const long avail = d.pcm.avail();
     if (avail < 0) {
         handle_error(s, AlsaCall::avail, avail, now_ns);
-        return;
+        return 0;
     }
     std::size_t n = std::min(static_cast<std::size_t>(avail), g.buffer_frames);
-    std::int64_t first_ns = now_ns - ns_for_frames(static_cast<std::uint64_t>(avail), g.rate_hz);
+    first_ns = now_ns - ns_for_frames(static_cast<std::uint64_t>(avail), g.rate_hz);
     if (s.pacing == Pacing::clock) {
         n = std::min(n, frames_due(s, now_ns));
         first_ns = s.clock_start_ns + ns_for_frames(s.clock_frames, g.rate_hz);
     }
-    if (n == 0) return;
+    if (n == 0) return 0;
     const long got = d.pcm.read(d.raw, n);
-    if (got == -EAGAIN) return;
+    if (got == -EAGAIN) return 0;
     if (got < 0) {
         handle_error(s, AlsaCall::readi, got, now_ns);
-        return;
+        return 0;
     }
     if (s.pacing == Pacing::clock) {
         s.clock_frames += n;  // time moved on even if the read fell short
     }
-    if (got == 0) return;
-
     const auto frames = static_cast<std::size_t>(got);
-    const std::size_t count = frames * settings_.capture_channels;
     device_to_float(std::span<const std::byte>(d.raw).first(frames * g.frame_bytes()), g.format,
-                    g.channels, std::span<float>(d.samples).first(count),
+                    g.channels,
+                    std::span<float>(d.samples).first(frames * settings_.capture_channels),
                     settings_.capture_channels);
+    return frames;
+}
+
+void AudioThread::service_capture(std::int64_t now_ns) noexcept {
+    Stream& s = capture_;
+    std::int64_t first_ns = 0;
+    const std::size_t frames = read_capture(s, now_ns, first_ns);
+    if (frames == 0) return;
+    const std::size_t count = frames * settings_.capture_channels;
     if (capture_chunks_.write_available() == 0 || capture_samples_.write_available() < count) {
         s.counters.lost_frames.fetch_add(frames, std::memory_order_relaxed);  // the loop is stuck
         return;
     }
-    capture_samples_.push_all(std::span<const float>(d.samples).first(count));
+    capture_samples_.push_all(std::span<const float>(s.device->samples).first(count));
     capture_chunks_.push(CaptureChunk{first_ns, static_cast<std::uint32_t>(frames)});
     s.counters.frames.fetch_add(frames, std::memory_order_relaxed);
     frames_since_wake_ += frames;
+}
+
+void AudioThread::service_music(std::int64_t now_ns) noexcept {
+    Stream& s = music_;
+    std::int64_t first_ns = 0;
+    const std::size_t frames = read_capture(s, now_ns, first_ns);
+    if (frames == 0) return;
+    const auto samples =
+        std::span<const float>(s.device->samples).first(frames * settings_.capture_channels);
+    // Each ring has its own consumer; one that is away loses only its own copy.
+    for (SpscRing<float>* ring : {&music_for_listeners_, &music_for_room_}) {
+        if (!ring->push_all(samples)) {
+            s.counters.lost_frames.fetch_add(frames, std::memory_order_relaxed);
+        }
+    }
+    music_pushed_at_ns_.store(now_ns, std::memory_order_release);
+    s.counters.frames.fetch_add(frames, std::memory_order_relaxed);
 }
 
 void AudioThread::service_playback(std::int64_t now_ns) noexcept {

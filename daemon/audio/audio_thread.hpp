@@ -3,10 +3,11 @@
 //
 // Every few ms (audio.period_ms, on absolute CLOCK_MONOTONIC deadlines) it
 // reads what the capture device has, stamps it and pushes it into the capture
-// rings, and tops the playback device up from the playback ring (or with
-// silence). Devices are opened by the loop and handed over through one-item
-// slots; a device that fails is handed back with the reason, and the thread
-// carries on with the other one. Software PCMs that do not keep time (null,
+// rings, reads the music input (if any) into its two rings (one for what
+// listeners hear, one for the room's playback: each has its own consumer),
+// and tops the playback device up from the playback ring (or with silence). Devices are opened by
+// the loop and handed over through one-item slots; a device that fails is handed back with the
+// reason, and the thread carries on with the other one. Software PCMs that do not keep time (null,
 // file) are paced by the clock instead of by the device.
 //
 // Inside its loop the thread never allocates, locks, logs, throws or touches
@@ -38,6 +39,11 @@ struct CaptureChunk {
     std::uint32_t frames;
 };
 
+// The three streams the thread runs.
+enum class Endpoint : int { capture, playback, music };
+std::string_view to_string(Endpoint endpoint);  // "capture", "playback", "music"
+PcmDirection direction_of(Endpoint endpoint);
+
 // How a running stream is kept to real time.
 enum class Pacing : int { unknown, device, clock };
 std::string_view to_string(Pacing pacing);  // "unknown", "device", "clock"
@@ -61,9 +67,10 @@ class AudioThread {
     };
     // What a direction's stream has done (written by the audio thread).
     struct StreamCounters {
-        std::atomic<std::uint64_t> frames{0};         // frames read or written
-        std::atomic<std::uint64_t> xruns{0};          // recovered with snd_pcm_recover
-        std::atomic<std::uint64_t> lost_frames{0};    // capture: read but the ring was full
+        std::atomic<std::uint64_t> frames{0};  // frames read or written
+        std::atomic<std::uint64_t> xruns{0};   // recovered with snd_pcm_recover
+        // Capture: read but the ring was full (music: either of its rings).
+        std::atomic<std::uint64_t> lost_frames{0};
         std::atomic<std::uint64_t> played_frames{0};  // playback: taken from the ring (not silence)
         std::atomic<int> pacing{static_cast<int>(Pacing::unknown)};
     };
@@ -82,7 +89,7 @@ class AudioThread {
 
     // Loop: hands a freshly opened device to the thread. False (and the
     // device stays with the caller) while the previous one is not taken yet.
-    bool offer(PcmDirection direction, std::unique_ptr<AudioDevice>& device);
+    bool offer(Endpoint endpoint, std::unique_ptr<AudioDevice>& device);
     // Loop: a device the thread gave up on, and the call and ALSA error code
     // that made it; null when there is none.
     struct Failure {
@@ -90,14 +97,20 @@ class AudioThread {
         AlsaCall call = AlsaCall::none;
         int code = 0;
     };
-    Failure take_failed(PcmDirection direction);
+    Failure take_failed(Endpoint endpoint);
 
     // Loop: the consumer side of the capture rings, the producer side of the playback ring.
     SpscRing<CaptureChunk>& capture_chunks() { return capture_chunks_; }
     SpscRing<float>& capture_samples() { return capture_samples_; }
     SpscRing<float>& playback_samples() { return playback_samples_; }  // mono, 48 kHz
+    // The music input at its device's rate, in the capture rings' layout:
+    // one ring for the loop (listeners), one for the talk mixer (the room).
+    SpscRing<float>& music_for_listeners() { return music_for_listeners_; }
+    SpscRing<float>& music_for_room() { return music_for_room_; }
+    // CLOCK_MONOTONIC time of the last push into the music rings.
+    const std::atomic<std::int64_t>& music_pushed_at_ns() const { return music_pushed_at_ns_; }
 
-    const StreamCounters& counters(PcmDirection d) const { return stream(d).counters; }
+    const StreamCounters& counters(Endpoint e) const { return stream(e).counters; }
     std::uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
     std::uint64_t late_wakeups() const { return late_wakeups_.load(std::memory_order_relaxed); }
     // Playback periods partly filled with silence while a talker was playing.
@@ -106,8 +119,9 @@ class AudioThread {
 
   private:
     struct Stream {
-        explicit Stream(PcmDirection d) : direction(d) {}
+        explicit Stream(Endpoint e) : endpoint(e), direction(direction_of(e)) {}
 
+        const Endpoint endpoint;
         const PcmDirection direction;
         Handoff<AudioDevice> incoming;
         Handoff<AudioDevice> failed;
@@ -123,16 +137,22 @@ class AudioThread {
         std::uint64_t clock_frames = 0;   // clock pacing: frames moved since then
     };
 
-    Stream& stream(PcmDirection d) { return d == PcmDirection::capture ? capture_ : playback_; }
-    const Stream& stream(PcmDirection d) const {
-        return d == PcmDirection::capture ? capture_ : playback_;
+    Stream& stream(Endpoint e) {
+        return e == Endpoint::capture ? capture_ : e == Endpoint::playback ? playback_ : music_;
+    }
+    const Stream& stream(Endpoint e) const {
+        return e == Endpoint::capture ? capture_ : e == Endpoint::playback ? playback_ : music_;
     }
 
     // Audio thread.
     void run() noexcept;
     void adopt(Stream& s, std::int64_t now_ns) noexcept;
     bool start_stream(Stream& s, std::int64_t now_ns) noexcept;
+    // Reads what a capture stream has into its device's `samples` (in the
+    // capture layout); returns the frames read and their first frame's time.
+    std::size_t read_capture(Stream& s, std::int64_t now_ns, std::int64_t& first_ns) noexcept;
     void service_capture(std::int64_t now_ns) noexcept;
+    void service_music(std::int64_t now_ns) noexcept;
     void service_playback(std::int64_t now_ns) noexcept;
     std::size_t frames_due(Stream& s, std::int64_t now_ns) noexcept;
     bool handle_error(Stream& s, AlsaCall call, long code, std::int64_t now_ns) noexcept;
@@ -144,8 +164,12 @@ class AudioThread {
     SpscRing<CaptureChunk> capture_chunks_;
     SpscRing<float> capture_samples_;
     SpscRing<float> playback_samples_;
-    Stream capture_{PcmDirection::capture};
-    Stream playback_{PcmDirection::playback};
+    SpscRing<float> music_for_listeners_;
+    SpscRing<float> music_for_room_;
+    std::atomic<std::int64_t> music_pushed_at_ns_{0};
+    Stream capture_{Endpoint::capture};
+    Stream playback_{Endpoint::playback};
+    Stream music_{Endpoint::music};
 
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> heartbeat_{0};

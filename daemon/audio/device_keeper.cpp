@@ -17,10 +17,11 @@ constexpr std::uint64_t kXrunReportMs = 10000;  // at most one xrun line per dev
 
 }  // namespace
 
-DeviceKeeper::DeviceKeeper(uv_loop_t* loop, AudioThread& thread, PcmRequest request,
-                           std::size_t pipeline_channels)
+DeviceKeeper::DeviceKeeper(uv_loop_t* loop, AudioThread& thread, Endpoint endpoint,
+                           PcmRequest request, std::size_t pipeline_channels)
     : loop_(loop),
       thread_(thread),
+      endpoint_(endpoint),
       request_(std::move(request)),
       pipeline_channels_(pipeline_channels),
       xrun_log_(kXrunReportMs) {}
@@ -46,7 +47,7 @@ void DeviceKeeper::try_open() {
         return;
     }
     granted_ = device->pcm.granted();
-    if (!thread_.offer(request_.direction, device)) {
+    if (!thread_.offer(endpoint_, device)) {
         // The thread has not taken the previous device yet; try again shortly.
         ++open_failures_;
         went_down("the audio thread still holds the previous device");
@@ -57,15 +58,15 @@ void DeviceKeeper::try_open() {
     opened_before_ = true;
     up_ = true;
     pacing_ = Pacing::unknown;
-    log::notice("{} \"{}\" {}: {}", to_string(request_.direction), request_.device,
+    log::notice("{} \"{}\" {}: {}", to_string(endpoint_), request_.device,
                 was_down_after_open ? "is back" : "opened", granted_->describe());
     problem_.clear();
     backoff_ms_ = kFirstRetryMs;
 }
 
 void DeviceKeeper::poll() {
-    const auto& counters = thread_.counters(request_.direction);
-    AudioThread::Failure failure = thread_.take_failed(request_.direction);
+    const auto& counters = thread_.counters(endpoint_);
+    AudioThread::Failure failure = thread_.take_failed(endpoint_);
     if (failure.device) {
         ++device_failures_;
         failure.device.reset();  // closes it
@@ -82,17 +83,16 @@ void DeviceKeeper::poll() {
             log::info(
                 "{} \"{}\": the device does not keep time (a software PCM); the audio "
                 "thread paces it by the system clock",
-                to_string(request_.direction), request_.device);
+                to_string(endpoint_), request_.device);
         }
     }
 }
 
 void DeviceKeeper::report_xruns() {
-    const std::uint64_t xruns =
-        thread_.counters(request_.direction).xruns.load(std::memory_order_relaxed);
+    const std::uint64_t xruns = thread_.counters(endpoint_).xruns.load(std::memory_order_relaxed);
     xrun_log_.update(xruns, uv_now(loop_), [&](std::uint64_t fresh, std::uint64_t total) {
         log::warning("{} \"{}\": {} {} (sound dropped out and was recovered), {} in all",
-                     to_string(request_.direction), request_.device, fresh,
+                     to_string(endpoint_), request_.device, fresh,
                      request_.direction == PcmDirection::capture ? "overrun(s)" : "underrun(s)",
                      total);
     });
@@ -103,9 +103,8 @@ void DeviceKeeper::went_down(std::string problem) {
     up_ = false;
     pacing_ = Pacing::unknown;
     if (news) {
-        log::warning("{} device down: {}; retrying every {:.1f} to {:.0f} s",
-                     to_string(request_.direction), problem, kFirstRetryMs / 1000.0,
-                     kLongestRetryMs / 1000.0);
+        log::warning("{} device down: {}; retrying every {:.1f} to {:.0f} s", to_string(endpoint_),
+                     problem, kFirstRetryMs / 1000.0, kLongestRetryMs / 1000.0);
     }
     problem_ = std::move(problem);
     retry_later();

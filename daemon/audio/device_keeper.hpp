@@ -18,9 +18,9 @@ namespace clubvoice {
 
 class DeviceKeeper {
   public:
-    // `pipeline_channels`: the layout the audio thread converts to (capture)
-    // or from (playback: 1).
-    DeviceKeeper(uv_loop_t* loop, AudioThread& thread, PcmRequest request,
+    // `pipeline_channels`: the layout the audio thread converts to (capture,
+    // music) or from (playback: 1).
+    DeviceKeeper(uv_loop_t* loop, AudioThread& thread, Endpoint endpoint, PcmRequest request,
                  std::size_t pipeline_channels);
 
     // Tries to open the device now; on failure keeps trying in the background.
@@ -47,6 +47,7 @@ class DeviceKeeper {
 
     uv_loop_t* loop_;
     AudioThread& thread_;
+    Endpoint endpoint_;
     PcmRequest request_;
     std::size_t pipeline_channels_;
     UvTimer retry_;

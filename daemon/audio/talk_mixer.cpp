@@ -96,6 +96,7 @@ void TalkMixer::mix(std::int64_t now) noexcept {
     if (want > 0) {
         std::span<float> mix = std::span<float>(mix_).first(want);
         std::fill(mix.begin(), mix.end(), 0.0F);
+        any = out_.music && out_.music(mix, now);
         for (auto& [id, t] : talkers_) {
             if (!t->mix_into(mix, scratch_, settings_.gain, settings_.silence_threshold_db, now)) {
                 continue;

@@ -1,5 +1,6 @@
-// The talkers' mixer: sums every talker's voice into the playback ring at the
-// playback device's pace, on a thread of its own.
+// The talkers' mixer: sums every talker's voice, and the room's share of
+// the music input, into the playback ring at the playback device's pace, on
+// a thread of its own.
 //
 // Why a thread: the loop also fans every captured frame out to every
 // listener, a burst of work that grows with the audience. A mixer on a loop

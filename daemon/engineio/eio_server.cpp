@@ -76,7 +76,8 @@ std::string EioServer::handshake_json(const EioSession& session) const {
 }
 
 std::optional<HttpResponse> EioServer::admit_handshake(lws* wsi, const IpAddress& client) {
-    const LimitRefusal refusal = limits_.admit(client, sessions_.size(), uv_now(loop_));
+    // Every session in the shared limits: ours and the /stream.opus readers.
+    const LimitRefusal refusal = limits_.admit(client, limits_.sessions(), uv_now(loop_));
     if (refusal != LimitRefusal::none) {
         const bool too_fast = refusal == LimitRefusal::too_fast;
         ++(refusal == LimitRefusal::server_full ? counters_.refused_server_full

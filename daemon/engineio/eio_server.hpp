@@ -89,6 +89,9 @@ class EioServer final : public ConnectionHandler {
     void close_all(std::string_view reason);
 
     std::size_t session_count() const { return sessions_.size(); }
+    // The limits on sessions in all and per address; other kinds of
+    // connection (the /stream.opus readers) open and close in them too.
+    ConnectionLimits& limits() { return limits_; }
     const EioCounters& counters() const { return counters_; }
     std::uint64_t stream_drops() const;
 

@@ -17,6 +17,21 @@ std::optional<std::string> url_arg(lws* wsi, const char* name_with_equals) {
     return std::string(value);
 }
 
+std::vector<std::string> url_arguments(lws* wsi) {
+    std::vector<std::string> args;
+    const int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    if (total <= 0) return args;
+    // No argument is longer than all of them; lws's header buffer bounds the total.
+    std::string buffer(static_cast<std::size_t>(total) + 1, '\0');
+    for (int index = 0;; ++index) {
+        const int length =
+            lws_hdr_copy_fragment(wsi, buffer.data(), total + 1, WSI_TOKEN_HTTP_URI_ARGS, index);
+        if (length < 0) break;
+        args.emplace_back(buffer.data(), static_cast<std::size_t>(length));
+    }
+    return args;
+}
+
 std::optional<std::string> request_header(lws* wsi, lws_token_indexes token) {
     int length = lws_hdr_total_length(wsi, token);
     if (length <= 0) return std::nullopt;

@@ -9,11 +9,15 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clubvoice {
 
 // A query argument, URL-decoded; `name_with_equals` is e.g. "sid=".
 std::optional<std::string> url_arg(lws* wsi, const char* name_with_equals);
+// Every query argument ("name=value", URL-decoded, as libwebsockets splits
+// them), however long: url_arg() cannot see one longer than its buffer.
+std::vector<std::string> url_arguments(lws* wsi);
 // A request header, or nullopt when absent.
 std::optional<std::string> request_header(lws* wsi, lws_token_indexes token);
 // "GET", "POST", ... from the request line.

@@ -7,10 +7,6 @@ namespace {
 
 using F = MusicDucking::Figures;
 
-double n(std::uint64_t v) {
-    return static_cast<double>(v);
-}
-
 constexpr auto kMetrics = std::to_array<Metric<F>>({
     {{"clubvoice_music_room_voice", MetricType::gauge, "bool", "/music/room_voice",
       "1 while the voice detector hears a voice in the room (its last 10 ms block)."},
@@ -23,13 +19,13 @@ constexpr auto kMetrics = std::to_array<Metric<F>>({
      [](const F& f) { return f.volume; }},
     {{"clubvoice_music_room_blocks_total", MetricType::counter, "", "/music/room_blocks",
       "10 ms blocks of the room the voice detector has heard."},
-     [](const F& f) { return n(f.blocks); }},
+     [](const F& f) { return as_metric(f.blocks); }},
     {{"clubvoice_music_voice_blocks_total", MetricType::counter, "", "/music/voice_blocks",
       "Of those, blocks it took for a voice."},
-     [](const F& f) { return n(f.voice_blocks); }},
+     [](const F& f) { return as_metric(f.voice_blocks); }},
     {{"clubvoice_music_ducks_total", MetricType::counter, "", "/music/ducks",
       "Times the music went down for the room's voice."},
-     [](const F& f) { return n(f.ducks); }},
+     [](const F& f) { return as_metric(f.ducks); }},
     {{"clubvoice_mpv_connected", MetricType::gauge, "bool", "/music/mpv/connected",
       "1 while the daemon holds a connection to mpv's IPC socket (mpv.ipc_socket)."},
      [](const F& f) { return f.mpv.connected ? 1.0 : 0.0; }},
@@ -38,13 +34,13 @@ constexpr auto kMetrics = std::to_array<Metric<F>>({
      [](const F& f) { return static_cast<double>(f.mpv.volume); }},
     {{"clubvoice_mpv_connects_total", MetricType::counter, "", "/music/mpv/connects",
       "Connections made to mpv (one more each time mpv comes back)."},
-     [](const F& f) { return n(f.mpv.connects); }},
+     [](const F& f) { return as_metric(f.mpv.connects); }},
     {{"clubvoice_mpv_volume_commands_total", MetricType::counter, "", "/music/mpv/volume_commands",
       "Volume commands sent to mpv."},
-     [](const F& f) { return n(f.mpv.volume_commands); }},
+     [](const F& f) { return as_metric(f.mpv.volume_commands); }},
     {{"clubvoice_mpv_errors_total", MetricType::counter, "", "/music/mpv/errors",
       "Answers from mpv other than success."},
-     [](const F& f) { return n(f.mpv.errors); }},
+     [](const F& f) { return as_metric(f.mpv.errors); }},
 });
 
 }  // namespace
@@ -92,6 +88,13 @@ void MusicDucking::on_room(std::span<const float> frame, int channels) {
         }
     }
     if (mpv_) mpv_->set_volume(state_.volume());
+}
+
+float MusicDucking::mixer_gain() const {
+    const double normal = config_.ducking.music.normal_volume;
+    if (mpv_ || normal <= 0.0) return 1.0F;
+    const double ratio = state_.volume() / normal;
+    return static_cast<float>(ratio * ratio * ratio);
 }
 
 void MusicDucking::stop() {

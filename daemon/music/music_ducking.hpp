@@ -1,8 +1,8 @@
 // Music ducking: a voice detector listens to the room as captured, and while
 // the room speaks the music goes down (ducking.music.*), through mpv's
-// volume when mpv.ipc_socket is set. The decision is made here and only
-// here (dsp::MusicDuckState); the music input's own mix will follow the same
-// envelope. Thread: loop.
+// volume when mpv.ipc_socket is set, and otherwise through the music
+// input's gain in the mixer (mixer_gain). The decision is made here and only
+// here (dsp::MusicDuckState). Thread: loop.
 #pragma once
 
 #include "config.hpp"
@@ -35,6 +35,10 @@ class MusicDucking {
 
     // Whether mpv.ipc_socket is set, and whether the connection to it is up.
     bool mpv_configured() const { return mpv_ != nullptr; }
+    // The envelope as a gain for the music input's mix: 1 while mpv is
+    // turned down instead; otherwise (volume / normal volume)^3, the curve
+    // of mpv's own volume, so both ways duck by the same amount.
+    float mixer_gain() const;
     bool mpv_connected() const { return mpv_ && mpv_->figures().connected; }
     std::string mpv_socket() const { return config_.mpv.ipc_socket; }
 

@@ -14,14 +14,15 @@ constexpr const char* kLevelsRoom = "levels";
 
 RoomNamespace::RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config,
                              const AccessPolicy& access, Audience& audience, TalkService& talk,
-                             std::function<float()> room_level)
+                             std::function<float()> room_level, std::function<float()> music_level)
     : loop_(loop),
       server_(server),
       config_(config),
       access_(access),
       audience_(audience),
       talk_(talk),
-      room_level_(std::move(room_level)) {
+      room_level_(std::move(room_level)),
+      music_level_(std::move(music_level)) {
     server_.add_namespace(
         "/", SioNamespaceHandlers{
                  [this](nlohmann::json& auth, const EioSession& session) {
@@ -188,9 +189,8 @@ void RoomNamespace::subscribe_levels(SioSocket& socket, bool on) {
 }
 
 void RoomNamespace::broadcast_levels() {
-    // No music input yet: it reads as silence.
     nlohmann::json levels = {{"room", room_level_ ? room_level_() : -120.0F},
-                             {"music", -120.0F},
+                             {"music", music_level_ ? music_level_() : -120.0F},
                              {"mic", talk_.mic_level_dbfs()}};
     server_.broadcast_to_room(
         "/", kLevelsRoom,

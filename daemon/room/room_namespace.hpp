@@ -25,11 +25,11 @@ namespace clubvoice {
 class RoomNamespace {
   public:
     // `config` is the daemon's live configuration and `access` its access
-    // policy (a reload changes both in place). `room_level` gives the room's
-    // level now, in dBFS.
+    // policy (a reload changes both in place). `room_level` and
+    // `music_level` give the room's and the music input's levels now, in dBFS.
     RoomNamespace(uv_loop_t* loop, SioServer& server, const Config& config,
                   const AccessPolicy& access, Audience& audience, TalkService& talk,
-                  std::function<float()> room_level);
+                  std::function<float()> room_level, std::function<float()> music_level);
 
     std::size_t clients() const { return server_.socket_count("/"); }
     // The `config` payload for one client: canTalk and role are its own.
@@ -88,6 +88,7 @@ class RoomNamespace {
     Audience& audience_;
     TalkService& talk_;
     std::function<float()> room_level_;
+    std::function<float()> music_level_;
     UvTimer clients_timer_;                     // pending `clients` broadcast
     UvTimer levels_timer_;                      // runs while someone subscribed to `levels`
     std::set<std::string> levels_subscribers_;  // socket ids

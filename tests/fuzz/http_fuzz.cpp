@@ -1,11 +1,15 @@
 // libFuzzer target for the HTTP request handling the daemon does itself (the
 // rest is libwebsockets'): mapping a request path to a file under the web
-// root, the CORS Origin allow-list and the handshake's Origin check.
+// root, the CORS Origin allow-list and the handshake's Origin check, and the
+// shape of /stream.opus's query.
 //
 // Input: the whole input is a request path; split at '\n', its first line
-// is an Origin and the other lines are the allow-list.
+// is an Origin and the other lines are the allow-list; split at '&', it is
+// the query's arguments as libwebsockets hands them over.
 #include "cors.hpp"
 #include "static_files.hpp"
+#include "stream_query.hpp"
+#include "utf8.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -111,6 +115,41 @@ void check_cors(std::string_view input) {
     }
 }
 
+void check_stream_query_shape(std::string_view input) {
+    std::vector<std::string> args;
+    for (std::size_t at = 0;;) {
+        const std::size_t end = input.find('&', at);
+        args.emplace_back(input.substr(at, end - at));
+        if (end == std::string_view::npos) break;
+        at = end + 1;
+    }
+    const StreamQuery query = check_stream_query(args);
+    const auto token_args = std::count_if(args.begin(), args.end(), [](const std::string& a) {
+        return a.starts_with("token=") || a == "token";
+    });
+    if (!query.ok()) {
+        require(!query.token, "a refused query gives no token");
+        return;
+    }
+    require(args.size() <= kMaxStreamQueryArgs, "at most kMaxStreamQueryArgs arguments");
+    require(token_args <= 1, "at most one token argument");
+    if (!query.token) {
+        require(token_args == 0, "a token argument is taken or refused");
+        return;
+    }
+    const std::string& token = *query.token;
+    require(!token.empty() && token.size() <= kMaxStreamTokenBytes, "a token of 1-256 bytes");
+    require(is_valid_utf8(token), "a token is valid UTF-8");
+    require(std::none_of(token.begin(), token.end(),
+                         [](char c) {
+                             const auto byte = static_cast<unsigned char>(c);
+                             return byte < 0x20 || byte == 0x7f;
+                         }),
+            "a token has no control characters");
+    require(std::find(args.begin(), args.end(), "token=" + token) != args.end(),
+            "the token is the argument's value");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -118,5 +157,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     check_static(web.root, input);
     check_cors(input);
+    check_stream_query_shape(input);
     return 0;
 }

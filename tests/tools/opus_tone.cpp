@@ -4,7 +4,9 @@
 //   {"packets":N,"samples":N,"dominant_hz":F,"rms_dbfs":F}
 // where dominant_hz is the strongest of 50..4000 Hz in steps of 10 Hz
 // (Goertzel), measured after the first 100 ms (the codec's start-up).
-// Usage: opus-tone [--channels N]
+// With --pcm it writes the decoded mono sound instead, as float32 samples at
+// 48 kHz, for tests that look at more than one tone.
+// Usage: opus-tone [--channels N] [--pcm]
 #include "opus_decoder.hpp"
 
 #include <fmt/core.h>
@@ -37,7 +39,12 @@ double goertzel_power(std::span<const float> x, double hz, double rate) {
 
 int main(int argc, char** argv) {
     int channels = 1;
-    if (argc == 3 && std::strcmp(argv[1], "--channels") == 0) channels = std::atoi(argv[2]);
+    bool pcm = false;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--channels") == 0 && i + 1 < argc)
+            channels = std::atoi(argv[++i]);
+        if (std::strcmp(argv[i], "--pcm") == 0) pcm = true;
+    }
     clubvoice::OpusDecoder decoder(channels);
     std::vector<float> frame(static_cast<std::size_t>(clubvoice::OpusDecoder::kMaxFrameSamples) *
                              static_cast<std::size_t>(channels));
@@ -58,6 +65,10 @@ int main(int argc, char** argv) {
             mono.push_back(sum / static_cast<float>(channels));
         }
         ++packets;
+    }
+    if (pcm) {
+        std::fwrite(mono.data(), sizeof(float), mono.size(), stdout);
+        return 0;
     }
     constexpr double kRate = 48000.0;
     std::span<const float> body(mono);

@@ -123,6 +123,22 @@ TEST(ConnectionLimits, PerAddressAndInAll) {
     EXPECT_EQ(limits.admit(a, 2, 0), LimitRefusal::none);
 }
 
+TEST(ConnectionLimits, CountsEverySessionItWasToldOf) {
+    // Socket.IO sessions and /stream.opus readers share one ConnectionLimits
+    // and ask admit() with sessions(), the count of both.
+    ConnectionLimits limits({2, 10, 1000});
+    const IpAddress a = ip("192.0.2.1");
+    const IpAddress b = ip("192.0.2.2");
+    limits.opened(a);
+    limits.opened(b);
+    EXPECT_EQ(limits.sessions(), 2U);
+    EXPECT_EQ(limits.admit(a, limits.sessions(), 0), LimitRefusal::server_full);
+    limits.closed(b);
+    limits.closed(b);  // a second close of the same session changes nothing
+    EXPECT_EQ(limits.sessions(), 1U);
+    EXPECT_EQ(limits.admit(a, limits.sessions(), 0), LimitRefusal::none);
+}
+
 TEST(ConnectionLimits, HandshakeRateIsABucketPerAddress) {
     ConnectionLimits limits({1000, 1000, 5});
     const IpAddress a = ip("192.0.2.1");

@@ -31,7 +31,8 @@ TEST(TalkMixer, PlaysATalkerWithoutGapsWhileTheLoopHoldsTheLock) {
     TalkMixer mixer(loop.get(),
                     PlaybackOut{[&ring] { return ring.read_available(); },
                                 [&ring](std::span<const float> mix) { return ring.push_all(mix); },
-                                [&playing](bool active) { playing.store(active); }},
+                                [&playing](bool active) { playing.store(active); },
+                                {}},
                     nullptr);
     {
         auto lock = mixer.lock();
@@ -83,6 +84,33 @@ TEST(TalkMixer, PlaysATalkerWithoutGapsWhileTheLoopHoldsTheLock) {
     ASSERT_GT(heard.size(), 48000U);
     const auto middle = std::span<const float>(heard).subspan(heard.size() / 2 - 24000, 24000);
     EXPECT_GT(test::tone_amplitude(middle, 1000), 0.2);
+}
+
+// The room's music is mixed even with nobody talking, and talkers add to it.
+TEST(TalkMixer, MixesTheRoomsMusicWithOrWithoutTalkers) {
+    UvLoop loop;
+    SpscRing<float> ring(48000);
+    int music_calls = 0;
+    TalkMixer mixer(
+        loop.get(),
+        PlaybackOut{[&ring] { return ring.read_available(); },
+                    [&ring](std::span<const float> mix) { return ring.push_all(mix); }, [](bool) {},
+                    [&music_calls](std::span<float> mono, std::int64_t) {
+                        ++music_calls;
+                        for (float& v : mono) v += 0.1F;
+                        return true;
+                    }},
+        nullptr);
+    {
+        auto lock = mixer.lock();
+        mixer.set(TalkMixer::Settings{});
+    }
+    mixer.tick(now_ns());
+    EXPECT_EQ(music_calls, 1);
+    std::vector<float> out(4096);
+    const std::size_t got = ring.pop_some(out);
+    ASSERT_GE(got, 480U);  // topped up to its target
+    for (std::size_t i = 0; i < got; ++i) ASSERT_FLOAT_EQ(out[i], 0.1F) << i;
 }
 
 }  // namespace

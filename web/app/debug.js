@@ -134,6 +134,15 @@ function askForAdminToken(why) {
 }
 
 let polling = false;
+// The music ducking's state next to the music level (admin figures only).
+function showDucking(music) {
+  const out = $('music-ducking');
+  out.hidden = !music;
+  if (!music) return;
+  out.textContent = t(music.ducked ? 'debug.musicDucked' : 'debug.musicNormal');
+  out.dataset.state = music.ducked ? 'ducked' : 'normal';
+}
+
 async function pollStatus() {
   if (polling) return; // the poll under way schedules the next
   polling = true;
@@ -166,6 +175,7 @@ async function pollStatus() {
       adminForm.hidden = true;
       fillTable($('status-table'), flatten(status));
       charts.status(status);
+      showDucking(status.music);
       statusProblem.hidden = true;
     }
   } catch (err) {
