@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::uint64_t kFirstBackoffMs = 250;
 constexpr std::uint64_t kMaxBackoffMs = 5000;
-constexpr std::size_t kMaxLineBytes = 1 << 16;  // mpv's events are short
 
 }  // namespace
 
@@ -36,7 +35,7 @@ void MpvControl::on_connected() {
     ++figures_.connects;
     figures_.connected = true;
     backoff_ms_ = kFirstBackoffMs;
-    lines_.clear();
+    replies_.clear();
     if (reported_down_ || figures_.connects == 1) {
         log::notice("mpv: connected to {}", path_);
     }
@@ -61,23 +60,11 @@ void MpvControl::on_lost(int status) {
 }
 
 void MpvControl::on_received(std::string_view data) {
-    lines_.append(data);
-    std::size_t start = 0;
-    for (std::size_t end = lines_.find('\n'); end != std::string::npos;
-         end = lines_.find('\n', start)) {
-        std::string_view line(lines_.data() + start, end - start);
-        start = end + 1;
-        const auto reply = nlohmann::json::parse(line, nullptr, false);
-        // Events ({"event": ...}) carry no error; command replies do.
-        if (!reply.is_object() || !reply.contains("error")) continue;
-        if (reply["error"] != "success") {
-            if (figures_.errors++ == 0) {
-                log::warning("mpv: a volume command was refused: {}", reply["error"].dump());
-            }
-        }
+    const std::uint64_t refused = replies_.feed(data);
+    if (refused > 0 && figures_.errors == 0) {
+        log::warning("mpv: a volume command was refused: {}", replies_.last_error());
     }
-    lines_.erase(0, start);
-    if (lines_.size() > kMaxLineBytes) lines_.clear();  // not mpv, or not well: skip it
+    figures_.errors += refused;
 }
 
 void MpvControl::set_volume(double percent) {

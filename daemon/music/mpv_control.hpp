@@ -6,6 +6,7 @@
 // volume it should have is sent again. Thread: loop.
 #pragma once
 
+#include "mpv_replies.hpp"
 #include "uv_handles.hpp"
 #include "uv_pipe_client.hpp"
 
@@ -49,8 +50,8 @@ class MpvControl {
     UvPipeClient client_;
     UvTimer retry_;
     std::uint64_t backoff_ms_;
-    std::string lines_;  // what mpv said, up to its next newline
-    int wanted_ = -1;    // the volume mpv should have
+    MpvReplies replies_;
+    int wanted_ = -1;  // the volume mpv should have
     bool reported_down_ = false;
     bool stopped_ = false;
     std::uint64_t request_id_ = 0;
