@@ -47,6 +47,7 @@ StatusSources Daemon::status_sources() {
         StatusWriter figures(status);
         room_->report(figures);
         if (stream_) stream_->report(figures);
+        if (recorder_) recorder_->report_status(status);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
@@ -57,6 +58,7 @@ StatusSources Daemon::status_sources() {
         PrometheusWriter figures(out);
         room_->report(figures);
         if (stream_) stream_->report(figures);
+        if (recorder_) recorder_->report(figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) audio_->report(figures);
         if (talk_) talk_->report(figures);
@@ -74,11 +76,16 @@ StatusSources Daemon::status_sources() {
         if (music_ && music_->mpv_configured()) {
             health["mpv"] = mpv_down ? "down: not connected to " + music_->mpv_socket() : "up";
         }
+        const bool record_down = recorder_ && recorder_->state() == Recorder::State::down;
+        if (recorder_ && recorder_->state() != Recorder::State::off) {
+            health["record"] = record_down ? recorder_->problem() : "up";
+        }
         // No capture: listeners get nothing. No playback: talkers go unheard.
         // No music input or no mpv: the music is missing or not ducked.
+        // Recording failing: the room is not kept.
         if (!audio_->capture_up()) {
             health["status"] = "down";
-        } else if (!audio_->playback_up() || mpv_down || music_down) {
+        } else if (!audio_->playback_up() || mpv_down || music_down || record_down) {
             health["status"] = "degraded";
         }
     };
@@ -127,10 +134,13 @@ void Daemon::run() {
     stream_ = std::make_unique<HttpStream>(loop_.get(), config_, access_,
                                            sio_->eio_server().limits(), responder_);
     stream_->set_trusted_proxies(trusted_proxies());
-    // Each frame encoded once, for the Socket.IO listeners and the HTTP stream.
+    recorder_ = std::make_unique<Recorder>(config_);
+    // Each frame encoded once, for the Socket.IO listeners, the HTTP stream
+    // and the recordings.
     audio_ = std::make_unique<AudioEngine>(loop_.get(), config_, [this](const EncodedFrame& f) {
         audience_->publish(f);
         stream_->publish(f.opus, audio_->channels());
+        recorder_->publish(f.opus, audio_->channels());
     });
     // The talk mixer's thread runs only while audio_ exists (started after
     // it, stopped before it goes) and holds its lock while the engine restarts.
@@ -171,6 +181,7 @@ void Daemon::run() {
     web_.reset();  // second lws_context_destroy: frees what the first one left
     talk_->stop_mixer();
     audio_.reset();
+    recorder_.reset();  // its writer thread writes what is queued, then ends
     log::notice("stopped");
 }
 
@@ -204,6 +215,7 @@ void Daemon::reload() {
         if (music_) music_->apply();
         if (room_) room_->config_changed();
         if (stream_) stream_->config_changed();
+        if (recorder_) recorder_->config_changed();
         if (web_) {  // renewed files at the same paths; a bad pair is refused on its own
             const CertificateReload tls = web_->reload_certificate(config_.server);
             if (!tls.message.empty()) log::at(tls.level, "{}", tls.message);
@@ -231,6 +243,7 @@ void Daemon::stop() {
     if (music_) music_->stop();  // mpv gets its normal volume back
     if (sio_) sio_->close_all();
     if (stream_) stream_->close_all();
+    if (recorder_) recorder_->stop();  // the current file ends with its end-of-stream page
     if (web_) web_->begin_shutdown();
 }
 
@@ -238,6 +251,7 @@ void describe_metrics(MetricWriter& out) {
     HttpRoutes::report(out);
     RoomNamespace::describe_metrics(out);
     HttpStream::describe_metrics(out);
+    Recorder::describe_metrics(out);
     PassTimer().report(out);
     AudioEngine::describe_metrics(out);
     TalkService::describe_metrics(out);

@@ -10,6 +10,7 @@
 #include "http_stream.hpp"
 #include "loop_monitor.hpp"
 #include "music_ducking.hpp"
+#include "recorder.hpp"
 #include "room_namespace.hpp"
 #include "sio_server.hpp"
 #include "systemd_notifier.hpp"
@@ -55,6 +56,8 @@ class Daemon {
     std::unique_ptr<Audience> audience_;
     // /stream.opus; outlives web_, whose connections call into it while closing.
     std::unique_ptr<HttpStream> stream_;
+    // record.*: the same packets to files, through its writer thread.
+    std::unique_ptr<Recorder> recorder_;
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<MusicDucking> music_;
     std::unique_ptr<RoomNamespace> room_;

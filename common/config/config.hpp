@@ -117,6 +117,13 @@ struct Config {
     struct Web {
         std::string root;  // set from the build's default by default_config()
     } web;
+
+    struct Record {
+        bool enabled = false;
+        std::string dir = "/var/lib/clubvoice/recordings";  // files named by UTC start time
+        int segment_s = 3600;                               // a new file every this many seconds
+        int keep_days = 30;                                 // older files are deleted; 0 keeps all
+    } record;
 };
 
 // The defaults, with the build's web root filled in.

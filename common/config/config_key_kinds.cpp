@@ -116,6 +116,21 @@ ConfigKey optional_path_key(std::string_view path, Field<std::string> field,
         as_is, true);
 }
 
+ConfigKey absolute_path_key(std::string_view path, Field<std::string> field,
+                            std::string_view help) {
+    return typed_key<std::string>(
+        path, field, help,
+        [](const YAML::Node& n, std::string& out) -> std::string {
+            if (auto p = scalar_problem(n, "an absolute path"); !p.empty()) return p;
+            if (n.Scalar().empty() || n.Scalar().front() != '/') {
+                return fmt::format("must be an absolute path (got \"{}\")", n.Scalar());
+            }
+            out = n.Scalar();
+            return {};
+        },
+        as_is);
+}
+
 ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help) {
     return number_key<int>(path, field, lo, hi, help);
 }

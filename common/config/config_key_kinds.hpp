@@ -99,6 +99,8 @@ ConfigKey optional_string_key(std::string_view path, Field<std::string> field,
                               std::string_view help);
 // A file path that may be left empty (the feature it enables is then off).
 ConfigKey optional_path_key(std::string_view path, Field<std::string> field, std::string_view help);
+// An absolute path that must be given (a directory the daemon writes to).
+ConfigKey absolute_path_key(std::string_view path, Field<std::string> field, std::string_view help);
 ConfigKey int_key(std::string_view path, Field<int> field, int lo, int hi, std::string_view help);
 ConfigKey double_key(std::string_view path, Field<double> field, double lo, double hi,
                      std::string_view help);

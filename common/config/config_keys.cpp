@@ -246,6 +246,18 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(string_key(
         "web.root", [](Config& c) -> std::string& { return c.web.root; },
         "directory the web client is served from"));
+    keys.push_back(bool_key(
+        "record.enabled", [](Config& c) -> bool& { return c.record.enabled; },
+        "record the room to Ogg Opus files"));
+    keys.push_back(absolute_path_key(
+        "record.dir", [](Config& c) -> std::string& { return c.record.dir; },
+        "directory of the recordings, named by UTC start time (20261130T031500Z.opus)"));
+    keys.push_back(int_key(
+        "record.segment_s", [](Config& c) -> int& { return c.record.segment_s; }, 1, 86400,
+        "a new recording file every this many seconds"));
+    keys.push_back(int_key(
+        "record.keep_days", [](Config& c) -> int& { return c.record.keep_days; }, 0, 36500,
+        "recordings older than this many days are deleted; 0 keeps all"));
     return keys;
 }
 

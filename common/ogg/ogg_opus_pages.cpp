@@ -79,12 +79,13 @@ OggOpusPages::OggOpusPages(OggOpusSettings settings)
     flush_to(headers_);
 }
 
-void OggOpusPages::packet_in(std::string_view data, bool first, std::int64_t granule) {
+void OggOpusPages::packet_in(std::string_view data, bool first, std::int64_t granule, bool last) {
     ogg_packet packet{};
     // libogg copies the bytes; it never writes through this pointer.
     packet.packet = reinterpret_cast<unsigned char*>(const_cast<char*>(data.data()));
     packet.bytes = static_cast<long>(data.size());
     packet.b_o_s = first ? 1 : 0;
+    packet.e_o_s = last ? 1 : 0;
     packet.granulepos = granule;
     packet.packetno = packet_number_++;
     if (ogg_stream_packetin(stream_.get(), &packet) != 0) throw std::bad_alloc();
@@ -100,7 +101,7 @@ int OggOpusPages::flush_to(std::string& out) {
     return pages;
 }
 
-bool OggOpusPages::add(std::string_view packet, std::string& out) {
+bool OggOpusPages::add(std::string_view packet, std::string& out, bool last) {
     const int samples = packet.empty() ? OPUS_INVALID_PACKET
                                        : opus_packet_get_nb_samples(
                                              reinterpret_cast<const unsigned char*>(packet.data()),
@@ -110,8 +111,8 @@ bool OggOpusPages::add(std::string_view packet, std::string& out) {
     }
     granule_ += samples;
     samples_in_page_ += samples;
-    packet_in(packet, false, granule_);
-    if (samples_in_page_ < settings_.page_samples) return false;
+    packet_in(packet, false, granule_, last);
+    if (!last && samples_in_page_ < settings_.page_samples) return false;
     samples_in_page_ = 0;
     const int pages = flush_to(out);
     next_sequence_ += static_cast<std::uint32_t>(pages);

@@ -47,8 +47,10 @@ class OggOpusPages {
     // Adds one Opus packet. When it completes a page, appends the page to
     // `out` and returns true; otherwise the packet waits for the page's next
     // ones. Throws std::invalid_argument (and adds nothing) for a packet whose
-    // duration libopus cannot read.
-    bool add(std::string_view packet, std::string& out);
+    // duration libopus cannot read. With `last`, the packet ends the logical
+    // stream: its page is flushed at once and carries the end-of-stream flag
+    // (a recording's last page); nothing may be added after it.
+    bool add(std::string_view packet, std::string& out, bool last = false);
 
     // The sequence number the next audio page will carry (the first is 2).
     std::uint32_t next_sequence() const { return next_sequence_; }
@@ -69,7 +71,7 @@ class OggOpusPages {
         ogg_stream_state state_{};
     };
 
-    void packet_in(std::string_view data, bool first, std::int64_t granule);
+    void packet_in(std::string_view data, bool first, std::int64_t granule, bool last = false);
     // Appends every page libogg holds (normally one) to `out`; returns how many.
     int flush_to(std::string& out);
 

@@ -120,6 +120,35 @@ TEST(Config, BadAudioValues) {
               "test.yaml:2: opus.application: must be one of audio, voip (got \"music\")");
 }
 
+TEST(Config, RecordKeys) {
+    const Config defaults = load_config_text("", "test.yaml").config;
+    EXPECT_FALSE(defaults.record.enabled);
+    EXPECT_EQ(defaults.record.dir, "/var/lib/clubvoice/recordings");
+    EXPECT_EQ(defaults.record.segment_s, 3600);
+    EXPECT_EQ(defaults.record.keep_days, 30);
+    const Config c =
+        load_config_text("record: {enabled: true, dir: /srv/rec, segment_s: 1, keep_days: 0}\n",
+                         "test.yaml")
+            .config;
+    EXPECT_TRUE(c.record.enabled);
+    EXPECT_EQ(c.record.dir, "/srv/rec");
+    EXPECT_EQ(c.record.segment_s, 1);
+    EXPECT_EQ(c.record.keep_days, 0);
+}
+
+TEST(Config, BadRecordValues) {
+    EXPECT_EQ(error_of("record:\n  dir: recordings\n"),
+              "test.yaml:2: record.dir: must be an absolute path (got \"recordings\")");
+    EXPECT_EQ(error_of("record:\n  dir: \"\"\n"),
+              "test.yaml:2: record.dir: must be an absolute path (got \"\")");
+    EXPECT_EQ(error_of("record:\n  segment_s: 0\n"),
+              "test.yaml:2: record.segment_s: must be an integer from 1 to 86400 (got \"0\")");
+    EXPECT_EQ(error_of("record:\n  keep_days: -1\n"),
+              "test.yaml:2: record.keep_days: must be an integer from 0 to 36500 (got \"-1\")");
+    EXPECT_EQ(error_of("record:\n  enabled: sometimes\n"),
+              "test.yaml:2: record.enabled: must be true or false (got \"sometimes\")");
+}
+
 TEST(Config, AccessKeys) {
     const std::string hash = "sha256$" + std::string(32, 'a') + "$" + std::string(64, 'b');
     Config c = load_config_text(

@@ -208,6 +208,24 @@ TEST(OggOpusPages, AudioPagesCountSamplesAndFollowTheHeaders) {
     EXPECT_EQ(parsed.pages.back().granule - 312, 50 * 960 - 312);
 }
 
+TEST(OggOpusPages, TheLastPacketEndsTheStreamOnAPageOfItsOwn) {
+    const std::vector<std::string> packets = tone_packets(5, 20);
+    OggOpusPages pages(settings());
+    std::string stream;
+    pages.append_headers(stream);
+    for (std::size_t i = 0; i + 1 < packets.size(); ++i) pages.add(packets[i], stream);
+    EXPECT_TRUE(pages.add(packets.back(), stream, true)) << "flushed at once, half a page or not";
+    const Parsed parsed = parse(stream);
+    EXPECT_EQ(parsed.sync_skips, 0);
+    ASSERT_EQ(parsed.pages.size(), 5U);
+    for (const Page& page : parsed.pages) {
+        const bool eos = (static_cast<unsigned char>(page.bytes[5]) & 0x04) != 0;
+        EXPECT_EQ(eos, &page == &parsed.pages.back()) << "page " << page.sequence;
+    }
+    EXPECT_EQ(parsed.pages.back().granule, 5 * 960);
+    EXPECT_EQ(parsed.packets.size(), 7U);
+}
+
 TEST(OggOpusPages, PagesHoldAboutTheirTargetWhateverTheFrame) {
     for (const auto& [frame_ms, per_page] : {std::pair{10, 4}, {20, 2}, {40, 1}, {60, 1}}) {
         OggOpusPages pages(settings());
