@@ -186,28 +186,37 @@ class Raw(unittest.TestCase):
             bystander.close()
 
     def test_many_half_open_sessions_return_memory(self):
-        # 10,000 handshakes that never poll again: each dies at its ping
-        # timeout, and the server's memory returns near where it started.
-        baseline = self.server.rss_kib()
-        conns = []
+        # 10,000 handshakes that never poll again, twice: each dies at its
+        # ping timeout. Most of the memory returns, and a second round adds
+        # nothing that stays (the allocator keeps some of what it got back,
+        # which one round alone cannot tell from a leak).
         import http.client
-        for _ in range(8):
-            conns.append(http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10))
-        for i in range(10000):
-            c = conns[i % len(conns)]
-            c.request("GET", "/engine.io/?EIO=4&transport=polling")
-            r = c.getresponse()
-            r.read()
-            self.assertEqual(r.status, 200)
-        for c in conns:
-            c.close()
-        peak = self.server.rss_kib()
-        time.sleep(1.5)  # pingInterval + pingTimeout, and some slack
-        after = self.server.rss_kib()
-        print(f"rss KiB: baseline {baseline}, 10000 sessions {peak}, after {after}",
-              file=sys.stderr)
+
+        def crowd():
+            conns = [http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+                     for _ in range(8)]
+            for i in range(10000):
+                c = conns[i % len(conns)]
+                c.request("GET", "/engine.io/?EIO=4&transport=polling")
+                r = c.getresponse()
+                r.read()
+                self.assertEqual(r.status, 200)
+            for c in conns:
+                c.close()
+            peak = self.server.rss_kib()
+            time.sleep(1.5)  # pingInterval + pingTimeout, and some slack
+            return peak, self.server.rss_kib()
+
+        baseline = self.server.rss_kib()
+        peak, after = crowd()
+        peak2, after2 = crowd()
+        print(f"rss KiB: baseline {baseline}, 10000 sessions {peak}, after {after}; "
+              f"again {peak2}, after {after2}", file=sys.stderr)
         if os.environ.get("CLUBVOICE_SANITIZED") != "1":
-            self.assertLess(after - baseline, max((peak - baseline) // 2, 2048))
+            self.assertLess(after - baseline, max((peak - baseline) * 3 // 4, 3072))
+            # 300 bytes kept per session would add 3 MB; the allocator's own
+            # keeping moves by up to 1.5 MB between rounds.
+            self.assertLess(after2 - after, max((peak2 - after) // 2, 2048))
         self.assertEqual(self.handshake()["pingInterval"], 300)
 
 
