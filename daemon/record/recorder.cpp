@@ -1,16 +1,13 @@
 #include "recorder.hpp"
 
-#include "http_stream.hpp"  // opus_encoder_lookahead
+#include "http_stream.hpp"  // room_stream_settings
 #include "log.hpp"
 #include "loop_thread.hpp"
 #include "recording_names.hpp"
-#include "version.hpp"
 
-#include <fmt/format.h>
 #include <opus/opus.h>
 
 #include <algorithm>
-#include <random>
 
 namespace clubvoice {
 namespace {
@@ -24,11 +21,6 @@ constexpr auto kRetryAfter = std::chrono::seconds(30);
 // About a minute of a 510 kbit/s stream: a disk that stalls longer loses pages.
 constexpr std::size_t kMaxQueuedBytes = std::size_t{4} * 1024 * 1024;
 constexpr std::int64_t kSampleRateHz = 48000;
-
-std::uint32_t random_serial() {
-    std::random_device random;
-    return static_cast<std::uint32_t>(random());
-}
 
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -89,14 +81,8 @@ void Recorder::start_file(int channels, Clock::time_point now) {
     file_name_ = recording_name(last_start_);
     ++file_id_;
     writer_->open(file_id_, applied_.dir, file_name_, applied_.keep_days);
-    OggOpusSettings settings;
-    settings.channels = channels;
-    settings.pre_skip = opus_encoder_lookahead(channels, config_.opus.application);
-    settings.serial = random_serial();
-    settings.vendor = opus_get_version_string();
-    settings.comments = {fmt::format("ENCODER=clubvoiced {}", kVersion)};
-    settings.page_samples = kPageSamples;
-    pages_ = std::make_unique<OggOpusPages>(std::move(settings));
+    pages_ = std::make_unique<OggOpusPages>(
+        room_stream_settings(channels, config_.opus.application, kPageSamples));
     pages_->append_headers(built_);
     built_pages_ += 2;
     hand_over(now);  // the headers at once: a file that exists is a valid one

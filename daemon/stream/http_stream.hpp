@@ -140,5 +140,9 @@ class HttpStream final : public ConnectionHandler {
 // The lookahead (samples at 48 kHz) of a libopus encoder with these settings,
 // asked of libopus itself (OPUS_GET_LOOKAHEAD): the pre-skip of its packets.
 int opus_encoder_lookahead(int channels, OpusApplication application);
+// A new logical stream of the daemon's Opus packets (the stream's and every
+// recording's): a random serial, the encoder's pre-skip, libopus as vendor and
+// clubvoiced as encoder, pages of `page_samples`.
+OggOpusSettings room_stream_settings(int channels, OpusApplication application, int page_samples);
 
 }  // namespace clubvoice

@@ -48,6 +48,17 @@ int opus_encoder_lookahead(int channels, OpusApplication application) {
     return static_cast<int>(lookahead);
 }
 
+OggOpusSettings room_stream_settings(int channels, OpusApplication application, int page_samples) {
+    OggOpusSettings settings;
+    settings.channels = channels;
+    settings.pre_skip = opus_encoder_lookahead(channels, application);
+    settings.serial = random_serial();
+    settings.vendor = opus_get_version_string();
+    settings.comments = {fmt::format("ENCODER=clubvoiced {}", kVersion)};
+    settings.page_samples = page_samples;
+    return settings;
+}
+
 void HttpStream::start_logical_stream(int channels) {
     if (pages_) {
         ++counters_.restarts;
@@ -55,14 +66,8 @@ void HttpStream::start_logical_stream(int channels) {
                     listeners_.size());
         close_all();
     }
-    OggOpusSettings settings;
-    settings.channels = channels;
-    settings.pre_skip = opus_encoder_lookahead(channels, config_.opus.application);
-    settings.serial = random_serial();
-    settings.vendor = opus_get_version_string();
-    settings.comments = {fmt::format("ENCODER=clubvoiced {}", kVersion)};
-    settings.page_samples = kPageSamples;
-    pages_ = std::make_unique<OggOpusPages>(std::move(settings));
+    pages_ = std::make_unique<OggOpusPages>(
+        room_stream_settings(channels, config_.opus.application, kPageSamples));
     headers_.assign(LWS_PRE, '\0');
     pages_->append_headers(headers_);
 }
