@@ -1,6 +1,8 @@
 // The listening controls shared by / and /talk: the start button, volume,
-// the room level meter, the figures line, and Media Session play/pause.
+// the room level meter, the figures line, Media Session play/pause, and
+// where the page has it, the lock-screen toggle (playback_toggle.js).
 import { onLanguageChange, t } from './i18n.js';
+import { setupPlaybackToggle } from './playback_toggle.js';
 import { $, Meter, analyserLevel, ms } from './ui.js';
 
 const VOLUME_KEY = 'clubvoice.volume';
@@ -12,6 +14,7 @@ export function setupListenPanel(room) {
   const problem = $('listen-problem');
   const meter = new Meter($('room-level'));
   let starting = false;
+  setupPlaybackToggle(room);
 
   const render = () => {
     button.textContent = t(starting ? 'listen.starting' : room.listening ? 'listen.stop' : 'listen.start');

@@ -17,8 +17,11 @@ export function startPage(options = {}) {
   setupLanguageSwitch($('lang'));
   registerServiceWorker();
   const path = new URL('socket.io/', location.href).pathname;
-  const decoder = new URLSearchParams(location.search).get('decoder') ?? 'auto';
-  const room = connect(undefined, { path, decoder, token, ...options });
+  // ?decoder=wasm and ?playback=background choose for this visit (tests, links).
+  const query = new URLSearchParams(location.search);
+  const decoder = query.get('decoder') ?? 'auto';
+  const playback = query.get('playback') ?? 'low-latency';
+  const room = connect(undefined, { path, decoder, playback, token, ...options });
   room.on('state', (state) => {
     if (state === 'refused' && REFUSALS[room.refusal] === 'invalid') forgetLinkToken();
   });

@@ -10,9 +10,12 @@
 //   // refused: room.refusal is the server's reason ('invalid token', 'a token is needed to listen')
 //   room.on('config', (c) => console.log(c.role, c.canTalk)); // listener|talker|admin, may talk
 //   button.onclick = () => room.listen();     // from a user gesture (autoplay rules)
+//   // connect(url, { playback: 'background' }): play through an <audio> element,
+//   // which phones keep playing with the screen locked (sdk/output.js)
 //   await room.talk(true);                    // -> {granted, holder, reason?}
 import { Emitter } from './emitter.js';
 import { MicError, Microphone } from './microphone.js';
+import { Output, playbackPath } from './output.js';
 import { Player, outputLatencyMs, sharedMemory } from './player.js';
 import { RoomLink } from './room_link.js';
 import { StatsBlock, WORKER_FIELDS } from './shared/stats_block.js';
@@ -29,7 +32,10 @@ export class ClubVoice extends Emitter {
   constructor(url, options = {}) {
     super();
     // minBufferMs: the playout target's floor; by default it follows the frame size.
+    // playback: 'low-latency' | 'background' (sdk/output.js); audioElement:
+    // the page's own <audio> for the background path, else the SDK adds one.
     this.options = { decoder: 'auto', minBufferMs: null, maxBufferMs: 200, ...options };
+    this.playbackValue = playbackPath(this.options.playback);
     this.state = 'connecting';
     this.config = null;
     this.clients = null;
@@ -138,7 +144,13 @@ export class ClubVoice extends Emitter {
       this.ctx = new AudioContext({ sampleRate: 48000, latencyHint: 'interactive' });
       this.gain = this.ctx.createGain();
       this.gain.gain.value = this.volumeValue;
-      this.gain.connect(this.ctx.destination);
+      this.output = new Output(this.gain, {
+        element: this.options.audioElement,
+        onStopped: () => {
+          if (this.listening) this.pause();
+        },
+      });
+      this.output.use(this.playbackValue);
       this.analyserNode = this.ctx.createAnalyser();
       this.analyserNode.fftSize = 4096;
       this.analyserNode.smoothingTimeConstant = 0.5;
@@ -153,8 +165,10 @@ export class ClubVoice extends Emitter {
   async listen() {
     this.listening = true;
     const ready = this.audioContext();
+    // The background path's media element must start inside the gesture too.
+    const playing = this.output?.play();
     this.emit('listening', true);
-    await ready;
+    await Promise.all([ready, playing]);
     if (this.config && this.listening) await this.startPlayback();
   }
 
@@ -163,6 +177,7 @@ export class ClubVoice extends Emitter {
     this.link.send('unlisten');
     this.player?.disconnect();
     this.player = null;
+    this.output?.pause();
     if (!this.mic && this.ctx?.state === 'running') this.ctx.suspend();
     this.emit('listening', false);
   }
@@ -182,6 +197,25 @@ export class ClubVoice extends Emitter {
 
   bufferOptions() {
     return { minBufferMs: this.options.minBufferMs, maxBufferMs: this.options.maxBufferMs };
+  }
+
+  // Which path the sound leaves by: 'low-latency' or 'background'.
+  get playback() {
+    return this.playbackValue;
+  }
+
+  // Switches the path at any time; while listening, do it from a user
+  // gesture (a toggle's change event), as the media element's play() needs one.
+  set playback(value) {
+    this.playbackValue = playbackPath(value);
+    if (!this.output) return;
+    this.output.use(this.playbackValue);
+    if (this.listening) this.output.play().catch((err) => this.emit('error', err));
+  }
+
+  // The <audio> element the background path plays through, once made.
+  get mediaElement() {
+    return this.output?.element ?? null;
   }
 
   get volume() {
@@ -290,7 +324,8 @@ export class ClubVoice extends Emitter {
   // every correction it made (dropped frames, accelerated cuts, resampling);
   // arrival (now - t) and its jitter, measured in the worker; capture-to-ear
   // latency (needs the server's and this device's clocks in sync) and the
-  // device's own part of it, outputLatencyMs.
+  // device's own part of it, outputLatencyMs (on the background path the
+  // media element's own buffer comes on top, unmeasured); the playback path.
   stats() {
     const worker = this.workerStats.read();
     const player = this.player?.stats() ?? Player.idleStats();
@@ -299,6 +334,7 @@ export class ClubVoice extends Emitter {
       listening: this.listening,
       talking: this.talking,
       decoder: this.player ? this.decoderKind : null,
+      playback: this.playbackValue,
       transport: this.transport,
       sharedMemory: this.workerStats.shared,
       ...worker,
@@ -311,6 +347,7 @@ export class ClubVoice extends Emitter {
   close() {
     this.closeMic();
     this.player?.disconnect();
+    this.output?.close();
     this.link.close();
     this.setState('closed');
     this.ctx?.close();
