@@ -48,6 +48,7 @@ StatusSources Daemon::status_sources() {
         room_->report(figures);
         if (stream_) stream_->report(figures);
         if (recorder_) recorder_->report_status(status);
+        if (icecast_) icecast_->report_status(status);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
@@ -59,6 +60,7 @@ StatusSources Daemon::status_sources() {
         room_->report(figures);
         if (stream_) stream_->report(figures);
         if (recorder_) recorder_->report(figures);
+        if (icecast_) icecast_->report(figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) audio_->report(figures);
         if (talk_) talk_->report(figures);
@@ -80,12 +82,16 @@ StatusSources Daemon::status_sources() {
         if (recorder_ && recorder_->state() != Recorder::State::off) {
             health["record"] = record_down ? recorder_->problem() : "up";
         }
+        const bool icecast_down = icecast_ && icecast_->enabled() && !icecast_->up();
+        if (icecast_ && icecast_->enabled()) health["icecast"] = icecast_->problem();
         // No capture: listeners get nothing. No playback: talkers go unheard.
         // No music input or no mpv: the music is missing or not ducked.
-        // Recording failing: the room is not kept.
+        // Recording failing: the room is not kept. Icecast away: its
+        // audience hears nothing.
         if (!audio_->capture_up()) {
             health["status"] = "down";
-        } else if (!audio_->playback_up() || mpv_down || music_down || record_down) {
+        } else if (!audio_->playback_up() || mpv_down || music_down || record_down ||
+                   icecast_down) {
             health["status"] = "degraded";
         }
     };
@@ -123,6 +129,10 @@ std::vector<IpNetwork> Daemon::trusted_proxies() const {
 
 void Daemon::run() {
     bind_loop_thread();  // from here on, loop-only methods check who calls them
+    // A peer that goes away (mpv's socket, an Icecast server) must be an
+    // EPIPE for the code that writes to it, not the end of the process:
+    // lws sends with MSG_NOSIGNAL, libuv's pipes and libshout do not.
+    (void)std::signal(SIGPIPE, SIG_IGN);
     log::notice("clubvoiced {} starting: config {}, capture {}, playback {}, mode {}", kVersion,
                 config_path_, config_.audio.capture.device, config_.audio.playback.device,
                 to_string(config_.audio.mode));
@@ -135,12 +145,14 @@ void Daemon::run() {
                                            sio_->eio_server().limits(), responder_);
     stream_->set_trusted_proxies(trusted_proxies());
     recorder_ = std::make_unique<Recorder>(config_);
-    // Each frame encoded once, for the Socket.IO listeners, the HTTP stream
-    // and the recordings.
+    icecast_ = std::make_unique<IcecastSource>(loop_.get(), config_);
+    // Each frame encoded once, for the Socket.IO listeners, the HTTP stream,
+    // the recordings and Icecast.
     audio_ = std::make_unique<AudioEngine>(loop_.get(), config_, [this](const EncodedFrame& f) {
         audience_->publish(f);
         stream_->publish(f.opus, audio_->channels());
         recorder_->publish(f.opus, audio_->channels());
+        icecast_->publish(f.opus, audio_->channels());
     });
     // The talk mixer's thread runs only while audio_ exists (started after
     // it, stopped before it goes) and holds its lock while the engine restarts.
@@ -182,6 +194,7 @@ void Daemon::run() {
     talk_->stop_mixer();
     audio_.reset();
     recorder_.reset();  // its writer thread writes what is queued, then ends
+    icecast_.reset();
     log::notice("stopped");
 }
 
@@ -216,6 +229,7 @@ void Daemon::reload() {
         if (room_) room_->config_changed();
         if (stream_) stream_->config_changed();
         if (recorder_) recorder_->config_changed();
+        if (icecast_) icecast_->config_changed();
         if (web_) {  // renewed files at the same paths; a bad pair is refused on its own
             const CertificateReload tls = web_->reload_certificate(config_.server);
             if (!tls.message.empty()) log::at(tls.level, "{}", tls.message);
@@ -244,6 +258,7 @@ void Daemon::stop() {
     if (sio_) sio_->close_all();
     if (stream_) stream_->close_all();
     if (recorder_) recorder_->stop();  // the current file ends with its end-of-stream page
+    if (icecast_) icecast_->stop();
     if (web_) web_->begin_shutdown();
 }
 
@@ -252,6 +267,7 @@ void describe_metrics(MetricWriter& out) {
     RoomNamespace::describe_metrics(out);
     HttpStream::describe_metrics(out);
     Recorder::describe_metrics(out);
+    IcecastSource::describe_metrics(out);
     PassTimer().report(out);
     AudioEngine::describe_metrics(out);
     TalkService::describe_metrics(out);

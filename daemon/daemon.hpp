@@ -8,6 +8,7 @@
 #include "http_responder.hpp"
 #include "http_routes.hpp"
 #include "http_stream.hpp"
+#include "icecast_source.hpp"
 #include "loop_monitor.hpp"
 #include "music_ducking.hpp"
 #include "recorder.hpp"
@@ -58,6 +59,7 @@ class Daemon {
     std::unique_ptr<HttpStream> stream_;
     // record.*: the same packets to files, through its writer thread.
     std::unique_ptr<Recorder> recorder_;
+    std::unique_ptr<IcecastSource> icecast_;
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<MusicDucking> music_;
     std::unique_ptr<RoomNamespace> room_;

@@ -7,7 +7,9 @@
 
 #include "access_settings.hpp"
 #include "log.hpp"
+#include "server_url.hpp"
 
+#include <array>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -124,6 +126,14 @@ struct Config {
         int segment_s = 3600;                               // a new file every this many seconds
         int keep_days = 30;                                 // older files are deleted; 0 keeps all
     } record;
+
+    struct Icecast {
+        // Plain HTTP only: libshout's TLS has not been tried against a server here.
+        static constexpr std::array<UrlScheme, 1> kSchemes{{{"http", 80}}};
+        std::string url;  // http://host:port/mount.opus; empty: no Icecast source
+        std::string user = "source";
+        std::string password;
+    } icecast;
 };
 
 // The defaults, with the build's web root filled in.

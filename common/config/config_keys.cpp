@@ -4,6 +4,7 @@
 
 #include "ip_network.hpp"
 #include "log.hpp"
+#include "server_url.hpp"
 #include "version.hpp"
 
 #include <fmt/format.h>
@@ -36,6 +37,17 @@ constexpr std::array<std::pair<std::string_view, AccessRule>, 2> kAccessRules{{
     {"open", AccessRule::open},
     {"token", AccessRule::token},
 }};
+
+std::string icecast_url_problem(const std::string& text) {
+    std::string problem;
+    const auto url = parse_server_url(text, Config::Icecast::kSchemes, &problem);
+    if (!url) return fmt::format("{} (got \"{}\")", problem, text);
+    if (url->path.size() < 2) {
+        return fmt::format("needs a mount point, e.g. http://host:8000/room.opus (got \"{}\")",
+                           text);
+    }
+    return {};
+}
 
 std::string network_problem(const std::string& text) {
     std::string problem;
@@ -258,6 +270,24 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(int_key(
         "record.keep_days", [](Config& c) -> int& { return c.record.keep_days; }, 0, 36500,
         "recordings older than this many days are deleted; 0 keeps all"));
+    keys.push_back(typed_key<std::string>(
+        "icecast.url", [](Config& c) -> std::string& { return c.icecast.url; },
+        "Icecast mount to feed as a source, http://host:port/mount.opus; empty: off",
+        [](const YAML::Node& n, std::string& out) -> std::string {
+            if (auto p = scalar_problem(n, "an http:// URL or \"\""); !p.empty()) return p;
+            if (!n.Scalar().empty()) {
+                if (std::string p = icecast_url_problem(n.Scalar()); !p.empty()) return p;
+            }
+            out = n.Scalar();
+            return {};
+        },
+        [](const std::string& url) { return url; }, true));
+    keys.push_back(string_key(
+        "icecast.user", [](Config& c) -> std::string& { return c.icecast.user; },
+        "user name the Icecast source logs in with"));
+    keys.push_back(optional_string_key(
+        "icecast.password", [](Config& c) -> std::string& { return c.icecast.password; },
+        "password the Icecast source logs in with (Icecast's source-password)"));
     return keys;
 }
 

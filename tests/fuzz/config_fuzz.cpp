@@ -32,6 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             loaded.config.server.tls_key_file.empty()) {
             finding("only one of the TLS files was accepted");
         }
+        // The Icecast source reads its URL again, trusting the load's check.
+        if (const std::string& url = loaded.config.icecast.url; !url.empty()) {
+            const auto parsed =
+                clubvoice::parse_server_url(url, clubvoice::Config::Icecast::kSchemes);
+            if (!parsed || parsed->path.size() < 2) finding("an unusable icecast.url was accepted");
+        }
     } catch (const clubvoice::ConfigError& e) {
         if (std::string_view(e.what()).rfind("fuzz.yaml", 0) != 0) {
             finding("a ConfigError that does not start with the file name");

@@ -136,6 +136,37 @@ TEST(Config, RecordKeys) {
     EXPECT_EQ(c.record.keep_days, 0);
 }
 
+TEST(Config, IcecastKeys) {
+    const Config defaults = load_config_text("", "test.yaml").config;
+    EXPECT_EQ(defaults.icecast.url, "");
+    EXPECT_EQ(defaults.icecast.user, "source");
+    EXPECT_EQ(defaults.icecast.password, "");
+    const Config c = load_config_text(
+                         "icecast: {url: \"http://127.0.0.1:8000/room.opus\", user: feeder, "
+                         "password: hackme}\n",
+                         "test.yaml")
+                         .config;
+    EXPECT_EQ(c.icecast.url, "http://127.0.0.1:8000/room.opus");
+    EXPECT_EQ(c.icecast.user, "feeder");
+    EXPECT_EQ(c.icecast.password, "hackme");
+    EXPECT_EQ(load_config_text("icecast:\n  url:\n", "test.yaml").config.icecast.url, "");
+}
+
+TEST(Config, BadIcecastValues) {
+    EXPECT_EQ(error_of("icecast:\n  url: https://host/room.opus\n"),
+              "test.yaml:2: icecast.url: must begin with http:// (got \"https://host/room.opus\")");
+    EXPECT_EQ(error_of("icecast:\n  url: http://host:8000\n"),
+              "test.yaml:2: icecast.url: needs a mount point, e.g. http://host:8000/room.opus "
+              "(got \"http://host:8000\")");
+    EXPECT_EQ(error_of("icecast:\n  url: http://source:pw@host/room.opus\n"),
+              "test.yaml:2: icecast.url: must not carry a user or password (they have keys of "
+              "their own) (got \"http://source:pw@host/room.opus\")");
+    EXPECT_EQ(error_of("icecast:\n  url: http://host:99999/a\n"),
+              "test.yaml:2: icecast.url: port must be 1 to 65535 (got \"99999\") (got "
+              "\"http://host:99999/a\")");
+    EXPECT_EQ(error_of("icecast:\n  user: \"\"\n"), "test.yaml:2: icecast.user: must not be empty");
+}
+
 TEST(Config, BadRecordValues) {
     EXPECT_EQ(error_of("record:\n  dir: recordings\n"),
               "test.yaml:2: record.dir: must be an absolute path (got \"recordings\")");
