@@ -49,6 +49,7 @@ StatusSources Daemon::status_sources() {
         if (stream_) stream_->report(figures);
         if (recorder_) recorder_->report_status(status);
         if (icecast_) icecast_->report_status(status);
+        if (cluster_) cluster_->report_status(status);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
@@ -61,12 +62,22 @@ StatusSources Daemon::status_sources() {
         if (stream_) stream_->report(figures);
         if (recorder_) recorder_->report(figures);
         if (icecast_) icecast_->report(figures);
+        if (cluster_) cluster_->report(figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) audio_->report(figures);
         if (talk_) talk_->report(figures);
         if (music_) music_->report(figures);
     };
     sources.health = [this](nlohmann::json& health) {
+        const bool cluster_down = cluster_ && !cluster_->up();
+        if (cluster_ && cluster_->role() != ClusterRole::standalone) {
+            health["cluster"] = cluster_->problem();
+        }
+        if (cluster_ && cluster_->role() == ClusterRole::edge) {
+            // An edge's listeners hear nothing without Redis and the origin.
+            if (cluster_down) health["status"] = "down";
+            return;
+        }
         if (!audio_) return;
         health["capture"] = audio_->capture_up() ? "up" : audio_->capture_problem();
         health["playback"] = audio_->playback_up() ? "up" : audio_->playback_problem();
@@ -87,11 +98,12 @@ StatusSources Daemon::status_sources() {
         // No capture: listeners get nothing. No playback: talkers go unheard.
         // No music input or no mpv: the music is missing or not ducked.
         // Recording failing: the room is not kept. Icecast away: its
-        // audience hears nothing.
+        // audience hears nothing. Redis away from an origin: the edges'
+        // listeners hear nothing.
         if (!audio_->capture_up()) {
             health["status"] = "down";
         } else if (!audio_->playback_up() || mpv_down || music_down || record_down ||
-                   icecast_down) {
+                   icecast_down || cluster_down) {
             health["status"] = "degraded";
         }
     };
@@ -133,9 +145,16 @@ void Daemon::run() {
     // EPIPE for the code that writes to it, not the end of the process:
     // lws sends with MSG_NOSIGNAL, libuv's pipes and libshout do not.
     (void)std::signal(SIGPIPE, SIG_IGN);
-    log::notice("clubvoiced {} starting: config {}, capture {}, playback {}, mode {}", kVersion,
-                config_path_, config_.audio.capture.device, config_.audio.playback.device,
-                to_string(config_.audio.mode));
+    apply_role_limits();
+    if (config_.cluster.role == ClusterRole::edge) {
+        log::notice(
+            "clubvoiced {} starting: config {}, edge of room \"{}\" through {}, no sound card",
+            kVersion, config_path_, config_.cluster.room, config_.cluster.redis_url);
+    } else {
+        log::notice("clubvoiced {} starting: config {}, capture {}, playback {}, mode {}", kVersion,
+                    config_path_, config_.audio.capture.device, config_.audio.playback.device,
+                    to_string(config_.audio.mode));
+    }
     notifier_.status("starting");
 
     loop_monitor_ = std::make_unique<LoopMonitor>(loop_.get(), frame_ns());
@@ -146,18 +165,23 @@ void Daemon::run() {
     stream_->set_trusted_proxies(trusted_proxies());
     recorder_ = std::make_unique<Recorder>(config_);
     icecast_ = std::make_unique<IcecastSource>(loop_.get(), config_);
+    const bool edge = config_.cluster.role == ClusterRole::edge;
+    cluster_ = std::make_unique<ClusterLink>(
+        loop_.get(), config_,
+        [this](const EncodedFrame& f, int channels) { publish_frame(f, channels); });
     // Each frame encoded once, for the Socket.IO listeners, the HTTP stream,
-    // the recordings and Icecast.
-    audio_ = std::make_unique<AudioEngine>(loop_.get(), config_, [this](const EncodedFrame& f) {
-        audience_->publish(f);
-        stream_->publish(f.opus, audio_->channels());
-        recorder_->publish(f.opus, audio_->channels());
-        icecast_->publish(f.opus, audio_->channels());
-    });
+    // the recordings, Icecast and the edges. An edge has no sound card: its
+    // frames come from the origin through the cluster link.
+    if (!edge) {
+        audio_ = std::make_unique<AudioEngine>(loop_.get(), config_, [this](const EncodedFrame& f) {
+            publish_frame(f, audio_->channels());
+        });
+    }
     // The talk mixer's thread runs only while audio_ exists (started after
     // it, stopped before it goes) and holds its lock while the engine restarts.
     talk_ = std::make_unique<TalkService>(loop_.get(), *sio_, config_, *audience_,
-                                          audio_->playback_out(), [this](bool loud) {
+                                          audio_ ? audio_->playback_out() : PlaybackOut{},
+                                          [this](bool loud) {
                                               if (audio_) audio_->set_room_ducked(loud);
                                           });
     room_ = std::make_unique<RoomNamespace>(
@@ -171,12 +195,14 @@ void Daemon::run() {
     web_->add_handler(sio_->eio_server());
     web_->add_handler(*stream_);
     music_ = std::make_unique<MusicDucking>(loop_.get(), config_);
-    audio_->set_room_listener([this](std::span<const float> frame, int channels) {
-        music_->on_room(frame, channels);
-        audio_->set_music_envelope(music_->mixer_gain());  // ducking in the mixer, without mpv
-    });
-    audio_->start();
-    talk_->start_mixer();
+    if (audio_) {
+        audio_->set_room_listener([this](std::span<const float> frame, int channels) {
+            music_->on_room(frame, channels);
+            audio_->set_music_envelope(music_->mixer_gain());  // ducking in the mixer, without mpv
+        });
+        audio_->start();
+        talk_->start_mixer();
+    }
     sigterm_ = watch_signal(loop_.get(), SIGTERM, [this] { stop(); });
     sigint_ = watch_signal(loop_.get(), SIGINT, [this] { stop(); });
     sighup_ = watch_signal(loop_.get(), SIGHUP, [this] { reload(); });
@@ -198,6 +224,27 @@ void Daemon::run() {
     log::notice("stopped");
 }
 
+void Daemon::apply_role_limits() {
+    // Talkers' packets do not travel from an edge to the origin's playback
+    // yet: an edge serves listeners only, and says so rather than accept a
+    // talker nobody would hear.
+    if (config_.cluster.role == ClusterRole::edge && config_.audio.mode != AudioMode::listen) {
+        log::notice(
+            "cluster: this edge serves listeners only (audio.mode {} applies to the "
+            "origin's own clients; talking through an edge is not available yet)",
+            to_string(config_.audio.mode));
+        config_.audio.mode = AudioMode::listen;
+    }
+}
+
+void Daemon::publish_frame(const EncodedFrame& frame, int channels) {
+    audience_->publish(frame);
+    stream_->publish(frame.opus, channels);
+    recorder_->publish(frame.opus, channels);
+    icecast_->publish(frame.opus, channels);
+    cluster_->publish(frame, channels);  // an origin's, to the edges
+}
+
 void Daemon::reload() {
     notifier_.reloading(fmt::format("reloading {}", config_path_));
     try {
@@ -214,6 +261,7 @@ void Daemon::reload() {
             if (key.needs_restart) key.copy(config_, loaded.config);
         }
         config_ = std::move(loaded.config);
+        apply_role_limits();
         access_ = AccessPolicy(config_.access);
         apply_log_level();
         if (web_) web_->set_trusted_proxies(trusted_proxies());
@@ -259,6 +307,7 @@ void Daemon::stop() {
     if (stream_) stream_->close_all();
     if (recorder_) recorder_->stop();  // the current file ends with its end-of-stream page
     if (icecast_) icecast_->stop();
+    if (cluster_) cluster_->stop();
     if (web_) web_->begin_shutdown();
 }
 
@@ -268,6 +317,7 @@ void describe_metrics(MetricWriter& out) {
     HttpStream::describe_metrics(out);
     Recorder::describe_metrics(out);
     IcecastSource::describe_metrics(out);
+    ClusterLink::describe_metrics(out);
     PassTimer().report(out);
     AudioEngine::describe_metrics(out);
     TalkService::describe_metrics(out);

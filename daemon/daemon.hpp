@@ -4,6 +4,7 @@
 
 #include "access_policy.hpp"
 #include "audio_engine.hpp"
+#include "cluster_link.hpp"
 #include "config.hpp"
 #include "http_responder.hpp"
 #include "http_routes.hpp"
@@ -36,6 +37,10 @@ class Daemon {
   private:
     void apply_log_level();
     void reload();
+    void apply_role_limits();  // what a cluster role rules out
+    // One encoded frame (the audio engine's, or on an edge the origin's) to
+    // everyone who takes the room: listeners, players, files, Icecast, Redis.
+    void publish_frame(const EncodedFrame& frame, int channels);
     void stop();
     SioOptions sio_options() const;
     std::vector<IpNetwork> trusted_proxies() const;
@@ -60,6 +65,7 @@ class Daemon {
     // record.*: the same packets to files, through its writer thread.
     std::unique_ptr<Recorder> recorder_;
     std::unique_ptr<IcecastSource> icecast_;
+    std::unique_ptr<ClusterLink> cluster_;
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<MusicDucking> music_;
     std::unique_ptr<RoomNamespace> room_;

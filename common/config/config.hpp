@@ -20,6 +20,11 @@ namespace clubvoice {
 enum class AudioMode { listen, half, full };
 std::string_view to_string(AudioMode mode);  // "listen", "half", "full"
 
+// standalone: one box; origin: the box with the sound card, publishing its
+// packets to Redis; edge: no sound card, serving listeners from Redis.
+enum class ClusterRole { standalone, origin, edge };
+std::string_view to_string(ClusterRole role);  // "standalone", "origin", "edge"
+
 enum class OpusApplication { audio, voip };
 std::string_view to_string(OpusApplication application);  // "audio", "voip"
 
@@ -134,6 +139,13 @@ struct Config {
         std::string user = "source";
         std::string password;
     } icecast;
+
+    struct Cluster {
+        static constexpr std::array<UrlScheme, 1> kSchemes{{{"redis", 6379}}};
+        ClusterRole role = ClusterRole::standalone;
+        std::string redis_url = "redis://127.0.0.1:6379";
+        std::string room = "default";  // the room's channel name
+    } cluster;
 };
 
 // The defaults, with the build's web root filled in.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -32,6 +33,23 @@ constexpr std::array<std::pair<std::string_view, OpusApplication>, 2> kApplicati
     {"audio", OpusApplication::audio},
     {"voip", OpusApplication::voip},
 }};
+
+constexpr std::array<std::pair<std::string_view, ClusterRole>, 3> kRoles{{
+    {"standalone", ClusterRole::standalone},
+    {"origin", ClusterRole::origin},
+    {"edge", ClusterRole::edge},
+}};
+
+// A room name is part of Redis keys and channels: short and plain.
+std::string room_problem(const std::string& text) {
+    const bool plain =
+        !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_' || c == '.';
+        });
+    if (plain) return {};
+    return fmt::format("must be 1 to 64 letters, digits, '-', '_' or '.' (got \"{}\")", text);
+}
 
 constexpr std::array<std::pair<std::string_view, AccessRule>, 2> kAccessRules{{
     {"open", AccessRule::open},
@@ -288,6 +306,34 @@ std::vector<ConfigKey> make_keys() {
     keys.push_back(optional_string_key(
         "icecast.password", [](Config& c) -> std::string& { return c.icecast.password; },
         "password the Icecast source logs in with (Icecast's source-password)"));
+    keys.push_back(restart_only(choice_key<ClusterRole>(
+        "cluster.role", [](Config& c) -> ClusterRole& { return c.cluster.role; }, kRoles,
+        "standalone: one box; origin: publishes the room to Redis; edge: serves it from Redis")));
+    keys.push_back(restart_only(typed_key<std::string>(
+        "cluster.redis_url", [](Config& c) -> std::string& { return c.cluster.redis_url; },
+        "the Redis server origins and edges meet at, redis://host:port",
+        [](const YAML::Node& n, std::string& out) -> std::string {
+            if (auto p = scalar_problem(n, "a redis:// URL"); !p.empty()) return p;
+            std::string problem;
+            const auto url = parse_server_url(n.Scalar(), Config::Cluster::kSchemes, &problem);
+            if (!url) return fmt::format("{} (got \"{}\")", problem, n.Scalar());
+            if (url->path != "/") {
+                return fmt::format("takes no path or database (got \"{}\")", n.Scalar());
+            }
+            out = n.Scalar();
+            return {};
+        },
+        [](const std::string& url) { return url; })));
+    keys.push_back(restart_only(typed_key<std::string>(
+        "cluster.room", [](Config& c) -> std::string& { return c.cluster.room; },
+        "the room's name on Redis: its channel and keys",
+        [](const YAML::Node& n, std::string& out) -> std::string {
+            if (auto p = scalar_problem(n, "a room name"); !p.empty()) return p;
+            if (std::string p = room_problem(n.Scalar()); !p.empty()) return p;
+            out = n.Scalar();
+            return {};
+        },
+        [](const std::string& room) { return room; })));
     return keys;
 }
 
@@ -325,6 +371,13 @@ std::string_view to_string(AudioMode mode) {
 std::string_view to_string(AccessRule rule) {
     for (const auto& [name, value] : kAccessRules) {
         if (value == rule) return name;
+    }
+    return "?";
+}
+
+std::string_view to_string(ClusterRole role) {
+    for (const auto& [name, value] : kRoles) {
+        if (value == role) return name;
     }
     return "?";
 }
