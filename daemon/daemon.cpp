@@ -188,6 +188,8 @@ void Daemon::run() {
         loop_.get(), *sio_, config_, access_, *audience_, *talk_,
         [this] { return audio_ ? audio_->capture_level_dbfs() : -120.0F; },
         [this] { return audio_ ? audio_->music_level_dbfs() : -120.0F; });
+    cluster_->set_clients([this] { return room_->clients(); },
+                          [this](std::size_t others) { room_->set_remote_clients(others); });
     web_ = std::make_unique<WebServer>(
         loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
         responder_);

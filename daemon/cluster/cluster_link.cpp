@@ -3,6 +3,7 @@
 #include "cluster_frame.hpp"
 #include "log.hpp"
 #include "loop_thread.hpp"
+#include "random_id.hpp"
 
 #include <hiredis/hiredis.h>
 #include <opus/opus.h>
@@ -17,9 +18,33 @@ constexpr std::size_t kMaxUnanswered = 250;
 constexpr std::uint64_t kStreamTimeoutMs = 1000;
 constexpr std::uint64_t kWatchMs = 250;
 
+constexpr std::uint64_t kCountMs = 1000;
+
 std::string channel_of(const Config& config) {
     return "clubvoice:" + config.cluster.room + ":audio";
 }
+
+// KEYS[1]: the room's clients hash; ARGV: this node, its count, how long an
+// entry counts (ms). Writes "count time" under the node with Redis' clock,
+// drops the entries older than that, and returns the sum of the others.
+constexpr std::string_view kCountScript = R"lua(
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ms)
+redis.call('PEXPIRE', KEYS[1], 60000)
+local total = 0
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local count, seen = string.match(entries[i + 1], '^(%d+) (%d+)$')
+  if count and ms - tonumber(seen) <= tonumber(ARGV[3]) then
+    total = total + tonumber(count)
+  else
+    redis.call('HDEL', KEYS[1], entries[i])
+  end
+end
+return total
+)lua";
+constexpr std::string_view kEntryLifeMs = "5000";
 
 }  // namespace
 
@@ -28,30 +53,65 @@ ClusterLink::ClusterLink(uv_loop_t* loop, const Config& config, FrameSink sink)
       config_(config),
       role_(config.cluster.role),
       channel_(channel_of(config)),
-      sink_(std::move(sink)) {
+      sink_(std::move(sink)),
+      node_(random_id()) {
     if (role_ == ClusterRole::standalone) return;
     const auto url = parse_server_url(config.cluster.redis_url, Config::Cluster::kSchemes);
     if (!url) return;  // checked on load
+    commands_ = std::make_unique<RedisConnection>(loop, url->host, url->port, "commands",
+                                                  events_for("commands"));
+    if (role_ == ClusterRole::edge) {
+        subscriber_ = std::make_unique<RedisConnection>(loop, url->host, url->port, "subscriber",
+                                                        events_for("subscriber"));
+        watch_timer_ = start_timer(loop, kWatchMs, kWatchMs, [this] { watch(); });
+    }
+    count_timer_ = start_timer(loop, kCountMs, kCountMs, [this] { count_clients(); });
+}
+
+RedisConnection::Events ClusterLink::events_for(std::string_view which) {
     RedisConnection::Events events;
-    events.up = [this] {
+    const bool subscriber = which == "subscriber";
+    events.up = [this, subscriber] {
+        if (subscriber) {
+            subscriber_->command({"SUBSCRIBE", channel_},
+                                 [this](const redisReply* reply) { on_message(reply); });
+            return;
+        }
         log::notice("cluster: connected to Redis at {} as {} of room \"{}\"",
                     config_.cluster.redis_url, to_string(role_), config_.cluster.room);
-        if (role_ == ClusterRole::edge) {
-            redis_->command({"SUBSCRIBE", channel_},
-                            [this](const redisReply* reply) { on_message(reply); });
-        }
     };
-    events.down = [this](const std::string& why) {
+    events.down = [this, subscriber](const std::string& why) {
+        if (subscriber) return;  // the commands connection speaks for both
         ++counters_.redis_losses;
+        if (remote_clients_) remote_clients_(0);
         log::warning("cluster: Redis at {} {}; {}", config_.cluster.redis_url, why,
                      role_ == ClusterRole::origin ? "listeners here are still served"
                                                   : "this edge has no audio until it is back");
     };
-    redis_ = std::make_unique<RedisConnection>(loop, url->host, url->port,
-                                               std::string(to_string(role_)), std::move(events));
-    if (role_ == ClusterRole::edge) {
-        watch_timer_ = start_timer(loop, kWatchMs, kWatchMs, [this] { watch(); });
-    }
+    return events;
+}
+
+void ClusterLink::set_clients(std::function<std::size_t()> local,
+                              std::function<void(std::size_t)> remote) {
+    local_clients_ = std::move(local);
+    remote_clients_ = std::move(remote);
+}
+
+void ClusterLink::count_clients() {
+    if (!commands_ || !commands_->up() || !local_clients_) return;
+    const std::size_t local = local_clients_();
+    const std::string key = "clubvoice:" + config_.cluster.room + ":clients";
+    const std::string count = std::to_string(local);
+    commands_->command(
+        {"EVAL", kCountScript, "1", key, node_, count, kEntryLifeMs},
+        [this, local](const redisReply* reply) {
+            if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
+                return;
+            }
+            const auto total = static_cast<std::size_t>(reply->integer);
+            counters_.room_clients = total;
+            if (remote_clients_) remote_clients_(total > local ? total - local : 0);
+        });
 }
 
 ClusterLink::~ClusterLink() {
@@ -62,18 +122,20 @@ void ClusterLink::stop() {
     if (stopped_) return;
     stopped_ = true;
     watch_timer_.close();
-    if (redis_) redis_->close();
+    count_timer_.close();
+    if (subscriber_) subscriber_->close();
+    if (commands_) commands_->close();  // this node's count drops out within 5 s
 }
 
 void ClusterLink::publish(const EncodedFrame& frame, int channels) {
     assert_on_loop();
-    if (role_ != ClusterRole::origin || stopped_ || !redis_ || !redis_->up()) return;
-    if (redis_->pending() >= kMaxUnanswered) {
+    if (role_ != ClusterRole::origin || stopped_ || !commands_ || !commands_->up()) return;
+    if (commands_->pending() >= kMaxUnanswered) {
         ++counters_.publish_dropped;
         return;
     }
     encode_cluster_frame({frame.seq, frame.capture_ms, channels, frame.opus}, message_);
-    if (redis_->command({"PUBLISH", channel_, message_})) {
+    if (commands_->command({"PUBLISH", channel_, message_})) {
         ++counters_.published;
     } else {
         ++counters_.publish_dropped;
@@ -145,22 +207,25 @@ void ClusterLink::watch() {
 
 bool ClusterLink::up() const {
     if (role_ == ClusterRole::standalone) return true;
-    if (!redis_ || !redis_->up()) return false;
-    return role_ == ClusterRole::origin || stream_up_;
+    if (!commands_ || !commands_->up()) return false;
+    if (role_ == ClusterRole::origin) return true;
+    return subscriber_ && subscriber_->up() && stream_up_;
 }
 
 std::string ClusterLink::problem() const {
     if (up()) return "up";
-    if (!redis_ || !redis_->up()) {
-        return "down: Redis at " + config_.cluster.redis_url + ": " +
-               (redis_ ? redis_->problem() : std::string("not configured"));
+    for (const RedisConnection* redis : {commands_.get(), subscriber_.get()}) {
+        if (redis != nullptr && !redis->up()) {
+            return "down: Redis at " + config_.cluster.redis_url + ": " + redis->problem();
+        }
     }
+    if (!commands_) return "down: Redis at " + config_.cluster.redis_url + ": not configured";
     return "down: no frames from the origin on " + channel_;
 }
 
 ClusterLink::Figures ClusterLink::figures() const {
     Figures f = counters_;
-    f.redis_up = redis_ && redis_->up();
+    f.redis_up = commands_ && commands_->up() && (!subscriber_ || subscriber_->up());
     f.stream_up = role_ == ClusterRole::edge && stream_up_;
     return f;
 }

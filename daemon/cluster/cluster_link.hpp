@@ -5,6 +5,12 @@
 // card) subscribes and hands each frame to the same sink the origin's audio
 // engine feeds, so its listeners get the very `audio` events and Ogg pages.
 //
+// The room's `clients` count is the cluster's: every second each node
+// writes its own count into the hash clubvoice:<room>:clients (with Redis'
+// clock, so nodes' clocks do not matter) and reads back the sum of the
+// entries written in the last 5 s (a dead node's entry drops out), in one
+// script, atomically.
+//
 // Failure: Redis away is a problem the daemon reports and rides out. The
 // origin keeps serving its own listeners (frames meanwhile are not queued:
 // a live stream); an edge reports itself down (/health 503) while Redis or
@@ -41,6 +47,9 @@ class ClusterLink {
     ClusterLink& operator=(const ClusterLink&) = delete;
 
     ClusterRole role() const { return role_; }
+    // Where the room's client counts come from and go: this node's count,
+    // and what the other nodes count (0 while Redis is away).
+    void set_clients(std::function<std::size_t()> local, std::function<void(std::size_t)> remote);
     // The origin: one frame, published to the room's channel.
     void publish(const EncodedFrame& frame, int channels);
     // Closes the Redis connections, for shutdown.
@@ -55,6 +64,7 @@ class ClusterLink {
         bool stream_up = false;  // an edge has the origin's frames
         std::uint64_t published = 0, publish_dropped = 0, received = 0, missed = 0;
         std::uint64_t invalid = 0, mismatched = 0, origin_restarts = 0, redis_losses = 0;
+        std::uint64_t room_clients = 0;  // the whole cluster's, as last counted
     };
     Figures figures() const;
     // clubvoice_cluster_* (/status: "cluster", with the role and the problem).
@@ -66,13 +76,19 @@ class ClusterLink {
     void on_message(const redisReply* reply);
     void on_frame(std::string_view message);
     void watch();  // an edge: notices the origin's frames stopping
+    void count_clients();
+    RedisConnection::Events events_for(std::string_view which);
 
     uv_loop_t* loop_;
     const Config& config_;
     const ClusterRole role_;
     const std::string channel_;
     FrameSink sink_;
-    std::unique_ptr<RedisConnection> redis_;
+    const std::string node_;                       // this daemon's entry in the clients hash
+    std::unique_ptr<RedisConnection> commands_;    // publishing (origin), counting (both)
+    std::unique_ptr<RedisConnection> subscriber_;  // an edge's subscription to the frames
+    std::function<std::size_t()> local_clients_;
+    std::function<void(std::size_t)> remote_clients_;
     std::string message_;  // the origin's reused buffer
     bool have_seq_ = false;
     std::uint64_t last_seq_ = 0;
@@ -82,6 +98,7 @@ class ClusterLink {
     bool stopped_ = false;
     Figures counters_;
     UvTimer watch_timer_;
+    UvTimer count_timer_;
 };
 
 }  // namespace clubvoice

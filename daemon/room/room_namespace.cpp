@@ -72,7 +72,7 @@ nlohmann::json RoomNamespace::config_json(const SioSocket& socket) const {
         {"mode", to_string(config_.audio.mode)},
         {"canTalk", config_.audio.mode != AudioMode::listen && may_talk(socket)},
         {"role", to_string(room::KeptAuth::from_json(socket.auth()).role)},
-        {"clients", clients()},
+        {"clients", room_clients()},
     };
 }
 
@@ -138,6 +138,12 @@ void RoomNamespace::on_disconnect(SioSocket& socket, std::string_view reason) {
     clients_changed();
 }
 
+void RoomNamespace::set_remote_clients(std::size_t count) {
+    if (count == remote_clients_) return;
+    remote_clients_ = count;
+    clients_changed();
+}
+
 void RoomNamespace::clients_changed() {
     // One `clients` broadcast per 200 ms at most: a crowd joining at once
     // would otherwise cost every listener one packet per newcomer.
@@ -150,7 +156,7 @@ void RoomNamespace::clients_changed() {
 
 void RoomNamespace::broadcast_clients() {
     sio::Packet packet{sio::PacketType::event, "/", std::nullopt,
-                       nlohmann::json::array({"clients", {{"count", clients()}}})};
+                       nlohmann::json::array({"clients", {{"count", room_clients()}}})};
     server_.broadcast("/", make_outgoing(packet));
 }
 

@@ -32,6 +32,10 @@ class RoomNamespace {
                   std::function<float()> room_level, std::function<float()> music_level);
 
     std::size_t clients() const { return server_.socket_count("/"); }
+    // Clients of the room on other nodes of its cluster (0 alone): what the
+    // `clients` event and `config` count besides this node's.
+    void set_remote_clients(std::size_t count);
+    std::size_t room_clients() const { return clients() + remote_clients_; }
     // The `config` payload for one client: canTalk and role are its own.
     nlohmann::json config_json(const SioSocket& socket) const;
     // After a reload: closes clients the access rules no longer admit (a
@@ -89,7 +93,8 @@ class RoomNamespace {
     TalkService& talk_;
     std::function<float()> room_level_;
     std::function<float()> music_level_;
-    UvTimer clients_timer_;                     // pending `clients` broadcast
+    UvTimer clients_timer_;  // pending `clients` broadcast
+    std::size_t remote_clients_ = 0;
     UvTimer levels_timer_;                      // runs while someone subscribed to `levels`
     std::set<std::string> levels_subscribers_;  // socket ids
     Counters counters_;

@@ -2,7 +2,8 @@
 loopback port. An origin (the tone on its software ALSA capture) publishes
 its frames; two edges with no sound card serve them. A stock python-socketio
 listener on each edge gets the same seqs with the same Opus bytes as a
-listener on the origin, and hears 440 Hz. An edge answers /health 503 while
+listener on the origin, and hears 440 Hz; the `clients` count an edge sends
+is the whole room's. An edge answers /health 503 while
 the origin's frames or Redis are missing, and comes back by itself when
 Redis is restarted, counting the frames it missed; the origin keeps serving
 its own listeners meanwhile."""
@@ -16,6 +17,9 @@ import sys
 import tempfile
 import time
 import unittest
+
+import socketio
+
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Daemon, free_port, wait_until  # noqa: E402
@@ -110,7 +114,17 @@ class Cluster(unittest.TestCase):
         self.assertEqual(self.health(origin)[1]["cluster"], "up")
 
         heard = [self.listener(origin)] + [self.listener(edge) for edge in edges]
-        time.sleep(3)
+        # The `clients` count is the room's across the cluster.
+        counts = []
+        watcher = socketio.Client(reconnection=False)
+        watcher.on("clients", lambda data: counts.append(data["count"]))
+        watcher.connect(f"http://127.0.0.1:{edges[1].port}", transports=["websocket"],
+                        wait_timeout=5)
+        self.addCleanup(watcher.disconnect)
+        self.assertTrue(wait_until(lambda: counts and counts[-1] == 4, 5), counts)
+        self.assertTrue(wait_until(lambda: self.metrics(origin)["clubvoice_cluster_room_clients"]
+                                   == 4, 3))
+        time.sleep(2)
         origin_packets = dict(heard[0].packets)
         self.assertGreater(len(origin_packets), 100)
         for name, listener in (("edge A", heard[1]), ("edge B", heard[2])):
