@@ -157,6 +157,12 @@ void Daemon::run() {
     }
     notifier_.status("starting");
 
+    // The listening socket first: when the port is taken or the certificate
+    // unusable, the start-up ends here with one line, before any other part
+    // has put a handle on the loop (WebServer runs the loop to tear down).
+    web_ = std::make_unique<WebServer>(
+        loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
+        responder_);
     loop_monitor_ = std::make_unique<LoopMonitor>(loop_.get(), frame_ns());
     sio_ = std::make_unique<SioServer>(loop_.get(), sio_options(), responder_);
     audience_ = std::make_unique<Audience>(*sio_);
@@ -190,9 +196,6 @@ void Daemon::run() {
         [this] { return audio_ ? audio_->music_level_dbfs() : -120.0F; });
     cluster_->set_clients([this] { return room_->clients(); },
                           [this](std::size_t others) { room_->set_remote_clients(others); });
-    web_ = std::make_unique<WebServer>(
-        loop_.get(), config_.server, [this](const HttpRequest& r) { return routes_.handle(r); },
-        responder_);
     web_->set_trusted_proxies(trusted_proxies());
     web_->add_handler(sio_->eio_server());
     web_->add_handler(*stream_);
