@@ -6,6 +6,10 @@
 //
 //   import { connect } from './clubvoice.js';
 //   const room = connect(undefined, { name: 'Ann', token }); // token: from a share link, if any
+//   // or connect(['https://edge1.example', 'https://edge2.example'], options):
+//   // one of them, and the next one whenever the connection is lost or refused
+//   // by a server that is down or full; room.url is the one in use, 'url' says
+//   // when it changes
 //   room.on('state', (s) => console.log(s)); // connecting | live | reconnecting | refused | closed
 //   // refused: room.refusal is the server's reason ('invalid token', 'a token is needed to listen')
 //   room.on('config', (c) => console.log(c.role, c.canTalk)); // listener|talker|admin, may talk
@@ -24,12 +28,27 @@ export { MicError };
 
 const WASM_DECODER_URL = new URL('./vendor/opus-decoder.min.js', import.meta.url);
 
-export function connect(url, options) {
-  return new ClubVoice(url, options);
+// urls: the room's server (its origin), a list of servers serving the same
+// room (edges, docs/scaling.md), or nothing for the page's own server.
+export function connect(urls, options) {
+  return new ClubVoice(urls, options);
+}
+
+// The servers in the order they are tried, from a random one on: the
+// listeners of a page that lists several edges spread over all of them, where
+// starting with the first would put everybody on it (and, when it dies, on the
+// second). The worker goes round the list from there.
+function serverList(urls) {
+  const list = [urls ?? location.origin].flat();
+  if (list.length === 0 || list.some((url) => typeof url !== 'string' || url === '')) {
+    throw new TypeError('connect() takes a URL or a non-empty list of URLs');
+  }
+  const first = Math.floor(Math.random() * list.length);
+  return [...list.slice(first), ...list.slice(0, first)];
 }
 
 export class ClubVoice extends Emitter {
-  constructor(url, options = {}) {
+  constructor(urls, options = {}) {
     super();
     // minBufferMs: the playout target's floor; by default it follows the frame size.
     // playback: 'low-latency' | 'background' (sdk/output.js); audioElement:
@@ -48,10 +67,12 @@ export class ClubVoice extends Emitter {
     this.socketId = null;
     this.transport = null;
     this.decoderKind = null;
+    this.urls = serverList(urls);
+    this.url = this.urls[0];
     this.workerStats = StatsBlock.create(WORKER_FIELDS, sharedMemory());
     this.link = new RoomLink((message) => this.fromWorker(message));
     this.link.send('connect', {
-      url: url ?? location.origin,
+      urls: this.urls,
       path: this.options.path ?? '/socket.io/',
       auth: this.auth(),
       stats: this.workerStats.shared ? this.workerStats.buffer : null,
@@ -72,6 +93,9 @@ export class ClubVoice extends Emitter {
       case 'transport':
         this.transport = message.name;
         return;
+      case 'url':
+        this.url = message.url;
+        return this.emit('url', message.url);
       case 'stats':
         return this.workerStats.assign(message.values);
       case 'mic_level':
@@ -325,7 +349,8 @@ export class ClubVoice extends Emitter {
   // arrival (now - t) and its jitter, measured in the worker; capture-to-ear
   // latency (needs the server's and this device's clocks in sync) and the
   // device's own part of it, outputLatencyMs (on the background path the
-  // media element's own buffer comes on top, unmeasured); the playback path.
+  // media element's own buffer comes on top, unmeasured); the playback path;
+  // the server in use (url).
   stats() {
     const worker = this.workerStats.read();
     const player = this.player?.stats() ?? Player.idleStats();
@@ -336,6 +361,7 @@ export class ClubVoice extends Emitter {
       decoder: this.player ? this.decoderKind : null,
       playback: this.playbackValue,
       transport: this.transport,
+      url: this.url,
       sharedMemory: this.workerStats.shared,
       ...worker,
       arrivalJitterMs: worker.jitterMs,
