@@ -1,7 +1,7 @@
 """The Debian package: built from a copy of the tree, checked by lintian,
 dpkg-deb and systemd-analyze, then installed into a booted Debian 12
-container where systemd starts, reloads and stops the service and purge
-removes every trace of it."""
+container where systemd starts, reloads and stops the service, runs two rooms
+of the template unit beside it, and purge removes every trace of them."""
 
 import json
 import os
@@ -22,6 +22,29 @@ from package_build import (SOURCE_ROOT, PackageBuild, changelog_version,  # noqa
 ACCEPTED_WARNINGS = set()
 MAX_EXPOSURE = 2.0
 UNIT = "/lib/systemd/system/clubvoice.service"
+# One room per instance, made from clubvoice.service at build time
+# (systemd/instance_unit.py): these lines are all that may differ.
+ROOM_UNIT = "/lib/systemd/system/clubvoice@.service"
+UNIT_ONLY = [("[Unit]", "Description=clubvoice room audio on the web"),
+             ("[Service]", "Environment=CLUBVOICE_CONFIG=/etc/clubvoice/clubvoice.yaml"),
+             ("[Service]", "StateDirectory=clubvoice")]
+ROOM_UNIT_ONLY = [("[Unit]", "Description=clubvoice room audio on the web (%i)"),
+                  ("[Unit]", "AssertPathExists=/etc/clubvoice/%i.yaml"),
+                  ("[Service]", "Environment=CLUBVOICE_CONFIG=/etc/clubvoice/%i.yaml"),
+                  ("[Service]", "SyslogIdentifier=clubvoiced-%i"),
+                  ("[Service]", "StateDirectory=clubvoice-rooms/%i")]
+# Two rooms beside the main service (port 5000), each with its own port,
+# software devices (in ASOUND_CONF) and recordings.
+ROOMS = {"room1": 5001, "room2": 5002}
+ROOM_CONF = """server:
+  port: {port}
+audio:
+  capture: {{ device: {room}_capture }}
+  playback: {{ device: {room}_playback }}
+record:
+  enabled: true
+  dir: /var/lib/clubvoice-rooms/{room}/recordings
+"""
 START_LINE = re.compile(r"clubvoiced (\S+) starting: config /etc/clubvoice/clubvoice\.yaml")
 # Both PCMs the shipped configuration names ("default") are software ones:
 # the container has no sound card.
@@ -37,7 +60,14 @@ pcm.clubvoice_test_playback {
   file "/tmp/clubvoice-playback.raw"
   format "raw"
 }
-"""
+""" + "".join(f"""pcm.{room}_capture {{ type null }}
+pcm.{room}_playback {{
+  type file
+  slave.pcm "null"
+  file "/tmp/{room}-playback.raw"
+  format "raw"
+}}
+""" for room in ROOMS)
 
 _build = None
 
@@ -94,7 +124,7 @@ class Package(unittest.TestCase):
         listing = subprocess.run(["dpkg-deb", "-c", self.build.deb], check=True,
                                  capture_output=True, text=True).stdout
         files = {line.split()[-1].lstrip("."): line.split()[0] for line in listing.splitlines()}
-        required = ["/usr/sbin/clubvoiced", "/etc/clubvoice/clubvoice.yaml", UNIT,
+        required = ["/usr/sbin/clubvoiced", "/etc/clubvoice/clubvoice.yaml", UNIT, ROOM_UNIT,
                     "/usr/share/man/man8/clubvoiced.8.gz", "/usr/share/doc/clubvoice/copyright",
                     "/usr/share/doc/clubvoice/changelog.gz"]
         dist = os.path.join(SOURCE_ROOT, "web", "dist")
@@ -134,17 +164,40 @@ class Package(unittest.TestCase):
                 if os.path.isfile(src) and not os.path.islink(src):
                     shutil.copy2(src, units)
         env = dict(os.environ, MANPATH=os.path.join(self.tree, "usr/share/man"))
-        out = subprocess.run(["systemd-analyze", "verify", f"--root={self.tree}",
-                              "clubvoice.service"], capture_output=True, text=True, env=env)
-        self.assertEqual((out.returncode, out.stdout + out.stderr), (0, ""))
+        for unit in ("clubvoice.service", "clubvoice@room1.service"):
+            out = subprocess.run(["systemd-analyze", "verify", f"--root={self.tree}", unit],
+                                 capture_output=True, text=True, env=env)
+            self.assertEqual((out.returncode, out.stdout + out.stderr), (0, ""), unit)
 
-    def test_security_exposure(self):
+    def exposure(self, path):
         out = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager",
-                              self.tree + UNIT], capture_output=True, text=True)
-        line = re.search(r"Overall exposure level for clubvoice\.service: ([0-9.]+).*", out.stdout)
+                              self.tree + path], capture_output=True, text=True)
+        line = re.search(r"Overall exposure level for clubvoice\S*\.service: ([0-9.]+).*",
+                         out.stdout)
         self.assertIsNotNone(line, out.stdout + out.stderr)
         print(line.group(0))
-        self.assertLessEqual(float(line.group(1)), MAX_EXPOSURE)
+        return float(line.group(1))
+
+    def test_security_exposure(self):
+        score = self.exposure(UNIT)
+        self.assertLessEqual(score, MAX_EXPOSURE)
+        self.assertEqual(self.exposure(ROOM_UNIT), score, "the rooms' unit has another sandbox")
+
+    def test_room_unit_differs_only_in_the_room(self):
+        def settings(path):
+            section, found = None, []
+            with open(self.tree + path) as f:
+                for line in map(str.strip, f):
+                    if line.startswith("["):
+                        section = line
+                    elif line and not line.startswith("#"):
+                        found.append((section, line))
+            return found
+        unit, rooms = settings(UNIT), settings(ROOM_UNIT)
+        self.assertEqual([s for s in unit if s not in rooms], UNIT_ONLY)
+        self.assertEqual([s for s in rooms if s not in unit], ROOM_UNIT_ONLY)
+        self.assertEqual([s for s in unit if s not in UNIT_ONLY],
+                         [s for s in rooms if s not in ROOM_UNIT_ONLY])
 
 
 def boot_test_blocker():
@@ -201,8 +254,8 @@ class Booted(unittest.TestCase):
     def sh(self, script, check=True):
         return self.box.sh(script, check=check).stdout.strip()
 
-    def show(self, *props):
-        out = self.sh(f"systemctl show clubvoice -p {','.join(props)}")
+    def show(self, *props, unit="clubvoice"):
+        out = self.sh(f"systemctl show {unit} -p {','.join(props)}")
         return dict(line.split("=", 1) for line in out.splitlines())
 
     def wait_for(self, predicate, what, timeout=15):
@@ -336,8 +389,49 @@ class Booted(unittest.TestCase):
             self.sh("mv /var/tmp/clubvoice.yaml.orig /etc/clubvoice/clubvoice.yaml && "
                     "systemctl reload clubvoice && rm -r /srv/reload-web")
 
-    def test_08_upgrade_keeps_local_edits_and_restarts(self):
+    def room_pids(self):
+        return {room: self.show("MainPID", unit=f"clubvoice@{room}")["MainPID"] for room in ROOMS}
+
+    def test_08_rooms_run_side_by_side(self):
+        # The package installs the rooms' template unit but enables no room.
+        self.assertEqual(self.sh("systemctl is-enabled clubvoice@room1", check=False), "disabled")
+        for room, port in ROOMS.items():
+            with open(f"{self.box.root}/etc/clubvoice/{room}.yaml", "w") as f:
+                f.write(ROOM_CONF.format(room=room, port=port))
+        self.sh("systemctl enable --now " + " ".join(f"clubvoice@{room}" for room in ROOMS))
+        main_pid = self.show("MainPID")["MainPID"]
+        for room, port in ROOMS.items():
+            unit = f"clubvoice@{room}"
+            state = self.show("ActiveState", "SubState", "StatusText", "NRestarts", unit=unit)
+            self.assertEqual(state, {"ActiveState": "active", "SubState": "running",
+                                     "StatusText": f"listening on 0.0.0.0:{port}",
+                                     "NRestarts": "0"}, unit)
+            status, body = self.box.http_get("/health", port=port)
+            self.assertEqual((status, json.loads(body)["status"]), (200, "ok"), f"{unit}: {body}")
+            journal = self.sh(f"journalctl --no-pager -o json -u {unit}").splitlines()
+            starts = [e for e in map(json.loads, journal) if "starting" in e.get("MESSAGE", "")]
+            self.assertIn(f"config /etc/clubvoice/{room}.yaml", starts[-1]["MESSAGE"])
+            self.assertEqual(starts[-1]["SYSLOG_IDENTIFIER"], f"clubvoiced-{room}")
+            # Recordings go to the room's own state directory.
+            recordings = f"/var/lib/clubvoice-rooms/{room}/recordings"
+            self.wait_for(lambda: self.sh(f"ls {recordings}", check=False).endswith(".opus"),
+                          f"{unit}'s first recording in {recordings}")
+        pids = self.room_pids()
+        self.assertEqual(len(set(pids.values()) | {main_pid}), len(ROOMS) + 1, pids)
+        self.assertNotIn("0", pids.values())
+        # A room without a file fails its start instead of restarting.
+        out = self.box.sh("systemctl start clubvoice@nosuchroom", check=False)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("Assertion failed on job for clubvoice@nosuchroom.service", out.stderr)
+        self.assertEqual(self.show("ActiveState", "NRestarts", unit="clubvoice@nosuchroom"),
+                         {"ActiveState": "inactive", "NRestarts": "0"})
+        self.assertIn("Assertion failed for clubvoice@nosuchroom.service",
+                      self.sh("journalctl --no-pager -o cat -u clubvoice@nosuchroom"))
+        self.assertEqual(self.box.http_get("/health")[0], 200)  # the main service is untouched
+
+    def test_09_upgrade_keeps_local_edits_and_restarts(self):
         pid = self.show("MainPID")["MainPID"]
+        room_pids = self.room_pids()
         self.sh("sed -i 's|level: info|level: debug|' /etc/clubvoice/clubvoice.yaml")
         self.sh("DEBIAN_FRONTEND=noninteractive dpkg -i /var/tmp/clubvoice.deb")
         self.assertIn("level: debug", self.sh("cat /etc/clubvoice/clubvoice.yaml"))
@@ -348,8 +442,14 @@ class Booted(unittest.TestCase):
         # log.level: debug from the kept file is in force in the new process.
         entries = [json.loads(line) for line in self.journal("-o json").splitlines()]
         self.assertIn("7", {e["PRIORITY"] for e in entries if e.get("_PID") == state["MainPID"]})
+        # The rooms that were running are restarted too.
+        for room, port in ROOMS.items():
+            state = self.show("MainPID", "SubState", unit=f"clubvoice@{room}")
+            self.assertNotEqual(state["MainPID"], room_pids[room], f"{room} was not restarted")
+            self.assertEqual(state["SubState"], "running")
+            self.assertEqual(self.box.http_get("/health", port=port)[0], 200)
 
-    def test_09_bad_file_fails_the_reload_and_keeps_running(self):
+    def test_10_bad_file_fails_the_reload_and_keeps_running(self):
         pid = self.show("MainPID")["MainPID"]
         self.sh("sed -i 's|mode: full|mode: loud|' /etc/clubvoice/clubvoice.yaml")
         self.assertNotEqual(self.box.sh("systemctl reload clubvoice", check=False).returncode, 0)
@@ -358,9 +458,15 @@ class Booted(unittest.TestCase):
         self.assertIn("audio.mode: must be one of listen, half, full",
                       self.journal("-p err -o cat"))
 
-    def test_10_purge_leaves_nothing_behind(self):
+    def test_11_purge_leaves_nothing_behind(self):
+        # The rooms are running and enabled: removal stops them, purge drops
+        # their state and their links.
         self.sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q clubvoice")
         self.assertEqual(self.show("LoadState")["LoadState"], "not-found")
+        self.assertEqual(self.show("LoadState", unit="clubvoice@room1")["LoadState"], "not-found")
+        # The rooms' files are the operator's: purge leaves them.
+        self.sh("rm " + " ".join(f"/etc/clubvoice/{room}.yaml" for room in ROOMS)
+                + " && rmdir /etc/clubvoice")
         self.assertEqual(self.sh("pgrep -x clubvoiced", check=False), "")
         self.assertNotIn("clubvoice", self.sh("ls -a /run/systemd/dynamic-uid/ 2>/dev/null; "
                                               "ls -a /run /var/lib/private 2>/dev/null; true"))
