@@ -1,9 +1,16 @@
 """Fan-out benchmark: the server CPU each delivered `audio` packet costs, for
 clubvoiced, the stock Node socket.io server doing the same work, and a bare
-send() loop (the kernel's floor). Prints a table; not a test.
+send() loop (the kernel's floor); and beside them clubvoiced's other fan-out,
+GET /stream.opus, whose readers get an Ogg page (two 20 ms packets at the
+defaults) every 40 ms. Prints a table; not a test.
 
   /usr/bin/python3 tests/bench/fanout_bench.py [--build build-bench]
-      [--clients 100,1000,2000] [--seconds 15] [--servers bare,clubvoiced,node]
+      [--clients 100,1000,2000] [--seconds 15] [--servers bare,clubvoiced,stream,node]
+
+"stream" rows give their figures per packet-equivalent (a page's cost over
+the Opus packets it carries) in the packet columns, so that they line up with
+the Socket.IO rows, and per page in the last two columns, where the Socket.IO
+rows show what the same 40 ms of audio costs them (two `audio` events).
 
 Every figure is measured on this one machine with the clients (fanout-loadgen,
 one epoll thread) competing for the same cores. "net µs" leaves out what a
@@ -45,7 +52,7 @@ class Server:
         self.kind = kind
         self.daemon = None
         self.port = harness.free_port()
-        if kind == "clubvoiced":
+        if kind in ("clubvoiced", "stream"):
             os.environ["CLUBVOICED"] = os.path.join(build, "daemon", "clubvoiced")
             harness.CLUBVOICED = os.environ["CLUBVOICED"]
             self.daemon = harness.Daemon(port=self.port)
@@ -86,6 +93,8 @@ def run_one(kind, n, seconds, build):
                 "--clients", str(n)]
         if kind == "bare":
             args.append("--raw")
+        elif kind == "stream":
+            args += ["--http", "/stream.opus"]
         gen = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             line = gen.stdout.readline().split()
@@ -112,16 +121,26 @@ def run_one(kind, n, seconds, build):
     finally:
         server.close()
     delivered = stats["events"]
+    # The units of the packet columns: a stream page counts for the packets in it.
+    packets = stats["packets"] if kind == "stream" else delivered
+    per_page = stats["packets"] / delivered if kind == "stream" and delivered else 2.0
+    cpu = cpu1 - cpu0
+    net = cpu - idle_rate * wall
     return {
         "server": kind, "n": n, "connected": connected, "alive": stats["alive"],
         "cpu_pct": 100 * (cpu1 - cpu0) / wall,
-        "us_per_pkt": 1e6 * (cpu1 - cpu0) / delivered if delivered else float("nan"),
-        "net_us_per_pkt": (1e6 * (cpu1 - cpu0 - idle_rate * wall) / delivered
-                           if delivered else float("nan")),
+        "us_per_pkt": 1e6 * cpu / packets if packets else float("nan"),
+        "net_us_per_pkt": 1e6 * net / packets if packets else float("nan"),
+        # Per page for "stream"; per two `audio` events (the same 40 ms) otherwise.
+        "us_per_page": 1e6 * cpu * per_page / packets if packets else float("nan"),
+        "net_us_per_page": 1e6 * net * per_page / packets if packets else float("nan"),
+        "pages": delivered if kind == "stream" else None,
         "idle_cpu_pct": 100 * idle_rate,
-        "pkts_per_s": delivered / stats["seconds"],
+        "pkts_per_s": packets / stats["seconds"],
         "expected": n * 50,
-        "gaps": stats["gaps"], "binaries": stats["binaries"],
+        # "stream": pages missing in the readers' page numbers, as packets.
+        "gaps": round(stats["gaps"] * per_page) if kind == "stream" else stats["gaps"],
+        "binaries": stats["binaries"], "resyncs": stats.get("resyncs", 0),
         "rss_per_listener_kib": (rss1 - rss0) / n,
         "delay_p50_ms": stats["delay_p50_us"] / 1000, "delay_p99_ms": stats["delay_p99_us"] / 1000,
         "gen_cpu_pct": 100 * (gcpu1 - gcpu0) / wall,
@@ -176,7 +195,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
     ap.add_argument("--clients", default="100,1000,2000")
     ap.add_argument("--seconds", type=float, default=15)
-    ap.add_argument("--servers", default="bare,clubvoiced,node")
+    ap.add_argument("--servers", default="bare,clubvoiced,stream,node")
     ap.add_argument("--strace", action="store_true")
     opts = ap.parse_args()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -185,7 +204,8 @@ def main():
     with open("/proc/loadavg") as f:
         print(f"load average before: {' '.join(f.read().split()[:3])}, {os.cpu_count()} cores")
     header = (f"{'server':<11}{'N':>6}{'conn':>6}{'idle%':>6}{'CPU%':>7}{'µs/pkt':>8}{'net µs':>8}{'pkt/s':>9}"
-              f"{'expect':>8}{'gaps':>8}{'KiB/lis':>8}{'p50 ms':>8}{'p99 ms':>8}{'gen CPU%':>9}")
+              f"{'expect':>8}{'gaps':>8}{'KiB/lis':>8}{'p50 ms':>8}{'p99 ms':>8}{'gen CPU%':>9}"
+              f"{'µs/page':>9}{'net/page':>9}")
     if opts.strace:
         strace_check(int(opts.clients.split(",")[0]), opts.seconds, opts.build)
         return
@@ -200,7 +220,8 @@ def main():
             print(f"{kind:<11}{n:>6}{r['alive']:>6}{r['idle_cpu_pct']:>6.1f}{r['cpu_pct']:>7.1f}"
                   f"{r['us_per_pkt']:>8.2f}{r['net_us_per_pkt']:>8.2f}"
                   f"{r['pkts_per_s']:>9.0f}{r['expected']:>8}{r['gaps']:>8}"
-                  f"{r['rss_per_listener_kib']:>8.1f}{delay}{r['gen_cpu_pct']:>9.1f}", flush=True)
+                  f"{r['rss_per_listener_kib']:>8.1f}{delay}{r['gen_cpu_pct']:>9.1f}"
+                  f"{r['us_per_page']:>9.2f}{r['net_us_per_page']:>9.2f}", flush=True)
     with open("/proc/loadavg") as f:
         print(f"load average after: {' '.join(f.read().split()[:3])}")
     print(json.dumps(rows), file=sys.stderr)

@@ -4,9 +4,13 @@
 // their capture time `t` and arrival. Not a test; tests/bench/fanout_bench.py
 // drives it over stdin ("start" resets the counters, "stop" prints them as
 // one JSON line, "quit" exits). Usage:
-//   fanout-loadgen --port P --clients N [--raw]
+//   fanout-loadgen --port P --clients N [--raw | --http PATH]
 // --raw skips the HTTP upgrade and the Socket.IO connect (for bare-send,
-// which writes the same frames to plain TCP connections).
+// which writes the same frames to plain TCP connections). --http PATH makes
+// every client a reader of an endless Ogg response (GET /stream.opus): it
+// counts the audio pages by their headers ("events"), the Opus packets they
+// end ("packets") and the gaps in the page numbers ("gaps", in pages); it has
+// no capture time to measure a delay by.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -43,6 +48,8 @@ struct Stats {
     std::uint64_t gaps = 0;  // events missing between two received seq numbers
     std::uint64_t reordered = 0;
     std::uint64_t disconnects = 0;
+    std::uint64_t packets = 0;  // --http: Opus packets ended in the counted pages
+    std::uint64_t resyncs = 0;  // --http: bytes where a page header should have been
     std::vector<std::uint32_t> latency = std::vector<std::uint32_t>(kLatencyBuckets);
 };
 
@@ -58,6 +65,7 @@ struct Gen {
     int port = 0;
     int clients = 0;
     bool raw = false;
+    std::string http_path;  // --http: read this response instead of Socket.IO
     int ep = -1;
     std::vector<Conn> conns;
     int next_to_open = 0;
@@ -191,6 +199,59 @@ void parse_frames(Gen& g, Conn& c) {
     c.buf.erase(0, at);
 }
 
+std::uint32_t le32(const unsigned char* p) {
+    return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+           std::uint32_t{p[3]} << 24;
+}
+
+// --http: the body is read as it comes, so a chunked one (whose chunk lines
+// would sit between the pages) is refused rather than miscounted.
+bool body_is_plain(std::string_view head) {
+    std::string lower(head);
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return lower.find("transfer-encoding:") == std::string::npos;
+}
+
+// --http: consumes every whole Ogg page at the front of the buffer (RFC 3533:
+// "OggS", 27 header bytes, the segment table, then the body its lacing values
+// add up to). Pages 0 and 1 are the Opus headers; the rest carry audio.
+void parse_pages(Gen& g, Conn& c) {
+    constexpr std::size_t kHeader = 27;
+    std::size_t at = 0;
+    const auto* b = reinterpret_cast<const unsigned char*>(c.buf.data());
+    while (c.buf.size() - at >= kHeader) {
+        if (std::memcmp(b + at, "OggS", 4) != 0) {
+            // Lost the page boundary: on to the next capture pattern.
+            ++g.stats.resyncs;
+            const auto next = c.buf.find("OggS", at + 1);
+            at = next == std::string::npos ? c.buf.size() - 3 : next;
+            continue;
+        }
+        const std::size_t segments = b[at + 26];
+        if (c.buf.size() - at < kHeader + segments) break;
+        std::size_t body = 0;
+        std::uint64_t packets = 0;
+        for (std::size_t i = 0; i < segments; ++i) {
+            const unsigned lacing = b[at + kHeader + i];
+            body += lacing;
+            packets += lacing < 255 ? 1 : 0;  // a value below 255 ends a packet
+        }
+        if (c.buf.size() - at < kHeader + segments + body) break;
+        const std::int64_t seq = le32(b + at + 18);
+        if (seq >= 2) {
+            ++g.stats.events;
+            g.stats.packets += packets;
+            if (c.last_seq >= 0 && seq > c.last_seq + 1) {
+                g.stats.gaps += static_cast<std::uint64_t>(seq - c.last_seq - 1);
+            }
+            if (c.last_seq >= 0 && seq <= c.last_seq) ++g.stats.reordered;
+        }
+        c.last_seq = std::max(c.last_seq, seq);
+        at += kHeader + segments + body;
+    }
+    c.buf.erase(0, at);
+}
+
 void on_readable(Gen& g, Conn& c) {
     static char chunk[1 << 16];
     for (;;) {
@@ -207,15 +268,21 @@ void on_readable(Gen& g, Conn& c) {
     if (c.state == Conn::upgrading) {
         const auto end = c.buf.find("\r\n\r\n");
         if (end == std::string::npos) return;
-        if (!c.buf.starts_with("HTTP/1.1 101")) {
-            std::fprintf(stderr, "fanout-loadgen: upgrade refused: %.60s\n", c.buf.c_str());
+        if (!c.buf.starts_with(g.http_path.empty() ? "HTTP/1.1 101" : "HTTP/1.1 200") ||
+            !body_is_plain(std::string_view(c.buf).substr(0, end))) {
+            std::fprintf(stderr, "fanout-loadgen: refused: %.60s\n", c.buf.c_str());
             drop(g, c);
             return;
         }
         c.buf.erase(0, end + 4);
         c.state = Conn::open;
+        if (!g.http_path.empty()) mark_joined(g, c);
     }
-    parse_frames(g, c);
+    if (g.http_path.empty()) {
+        parse_frames(g, c);
+    } else {
+        parse_pages(g, c);
+    }
 }
 
 void on_connected(Gen& g, Conn& c, std::uint64_t index) {
@@ -237,6 +304,11 @@ void on_connected(Gen& g, Conn& c, std::uint64_t index) {
         return;
     }
     c.state = Conn::upgrading;
+    if (!g.http_path.empty()) {
+        send_all(c.fd, "GET " + g.http_path +
+                           " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(g.port) + "\r\n\r\n");
+        return;
+    }
     std::string req =
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:" +
         std::to_string(g.port) +
@@ -265,14 +337,15 @@ void print_stats(const Gen& g, double seconds) {
     std::printf(
         "{\"seconds\":%.3f,\"events\":%llu,\"binaries\":%llu,\"bytes\":%llu,\"gaps\":%llu,"
         "\"reordered\":%llu,\"disconnects\":%llu,\"alive\":%d,\"delay_p50_us\":%llu,"
-        "\"delay_p99_us\":%llu,\"delay_max_us\":%llu}\n",
+        "\"delay_p99_us\":%llu,\"delay_max_us\":%llu,\"packets\":%llu,\"resyncs\":%llu}\n",
         seconds, static_cast<unsigned long long>(s.events),
         static_cast<unsigned long long>(s.binaries), static_cast<unsigned long long>(s.bytes),
         static_cast<unsigned long long>(s.gaps), static_cast<unsigned long long>(s.reordered),
         static_cast<unsigned long long>(s.disconnects), alive,
         static_cast<unsigned long long>(percentile_us(s, 0.5)),
         static_cast<unsigned long long>(percentile_us(s, 0.99)),
-        static_cast<unsigned long long>(percentile_us(s, 0.99999)));
+        static_cast<unsigned long long>(percentile_us(s, 0.99999)),
+        static_cast<unsigned long long>(s.packets), static_cast<unsigned long long>(s.resyncs));
     std::fflush(stdout);
 }
 
@@ -300,9 +373,10 @@ int main(int argc, char** argv) {
         if (a == "--port" && i + 1 < argc) g.port = std::atoi(argv[++i]);
         if (a == "--clients" && i + 1 < argc) g.clients = std::atoi(argv[++i]);
         if (a == "--raw") g.raw = true;
+        if (a == "--http" && i + 1 < argc) g.http_path = argv[++i];
     }
-    if (g.port <= 0 || g.clients <= 0) {
-        std::fprintf(stderr, "usage: fanout-loadgen --port P --clients N [--raw]\n");
+    if (g.port <= 0 || g.clients <= 0 || (g.raw && !g.http_path.empty())) {
+        std::fprintf(stderr, "usage: fanout-loadgen --port P --clients N [--raw | --http PATH]\n");
         return 2;
     }
     g.ep = epoll_create1(EPOLL_CLOEXEC);
