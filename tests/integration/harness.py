@@ -44,6 +44,28 @@ def rss_kib(pid):
     return 0
 
 
+def accepting(port, host="127.0.0.1"):
+    """Whether something accepts TCP connections on host:port (a server the
+    test started is up)."""
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def terminate(proc, timeout=5):
+    """Ends a server the test started: SIGTERM, then SIGKILL after `timeout`."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_until(predicate, timeout, interval=0.02):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -10,8 +10,6 @@ its own listeners meanwhile."""
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +20,7 @@ import socketio
 
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, free_port, wait_until  # noqa: E402
+from harness import Daemon, accepting, free_port, terminate, wait_until  # noqa: E402
 from test_music_mix import Listener, mean_amplitude_at  # noqa: E402
 from wire import parse_metrics, quiet_socketio_decode_races  # noqa: E402
 
@@ -43,20 +41,11 @@ class Redis:
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_until(self._accepting, 10):
+        if not wait_until(lambda: accepting(self.port), 10):
             raise AssertionError(f"redis-server did not listen on {self.port}")
 
-    def _accepting(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
-
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(10)
+        terminate(self.proc, timeout=10)
 
     def close(self):
         self.stop()

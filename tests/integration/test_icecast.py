@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,8 @@ import unittest
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, free_port, wait_until  # noqa: E402
+from harness import Daemon, accepting, free_port, terminate, wait_until  # noqa: E402
+from test_http_stream import dominant  # noqa: E402
 from wire import parse_metrics  # noqa: E402
 
 RATE = 48000
@@ -76,20 +76,10 @@ class Icecast:
         if self.proc.poll() is not None:
             raise AssertionError(f"icecast2 exited with {self.proc.returncode}: "
                                  f"{self.error_log()}")
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
+        return accepting(self.port)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout=10)
 
     def error_log(self):
         try:
@@ -104,14 +94,6 @@ class Icecast:
 
     def mount_url(self):
         return f"http://127.0.0.1:{self.port}/room.opus"
-
-
-def dominant(pcm):
-    x = pcm.astype(np.float64) / 32768.0
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    hz = np.fft.rfftfreq(len(x), 1 / RATE)[np.argmax(spectrum)]
-    rms_db = 20 * np.log10(max(np.sqrt(np.mean(x ** 2)), 1e-9))
-    return hz, rms_db
 
 
 def decode(url, seconds=3):

@@ -11,7 +11,6 @@ reach the other."""
 import os
 import re
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import requests
 import socketio
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE_ROOT, Daemon, free_port, wait_until  # noqa: E402
+from harness import SOURCE_ROOT, Daemon, free_port, terminate, wait_until  # noqa: E402
 from test_reverse_proxy import NGINX, NO_NGINX, replace_once, self_signed  # noqa: E402
 
 DOC = os.path.join(SOURCE_ROOT, "docs", "scaling.md")
@@ -100,13 +99,7 @@ class Balancer:
             return [tuple(line.split()[1:3]) for line in f if f"sid={sid}" in line.split()[0]]
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import socketio
 import websocket
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SOURCE_ROOT, Daemon, free_port, wait_until  # noqa: E402
+from harness import SOURCE_ROOT, Daemon, free_port, terminate, wait_until  # noqa: E402
 
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(p, os.X_OK)), None)
@@ -133,13 +132,7 @@ class Nginx:
             return f.read()
 
     def close(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
