@@ -98,6 +98,21 @@ class Balancer:
         with open(self.log) as f:
             return [tuple(line.split()[1:3]) for line in f if f"sid={sid}" in line.split()[0]]
 
+    def misrouted(self):
+        """Logged requests of a session that reached two daemons or that a
+        daemon refused (an unknown sid is refused with 400)."""
+        daemons, bad = {}, []
+        with open(self.log) as f:
+            for line in f:
+                uri, upstream, status = line.split()[:3]
+                sid = re.search(r"[?&]sid=([^&]+)", uri)
+                if sid is None:
+                    continue
+                daemons.setdefault(sid.group(1), set()).add(upstream)
+                if status not in ("200", "101"):
+                    bad.append(line.strip())
+        return bad + [f"{sid} on {sorted(d)}" for sid, d in daemons.items() if len(d) > 1]
+
     def close(self):
         terminate(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -120,12 +135,12 @@ class LoadBalancer(unittest.TestCase):
         self.addCleanup(self.lb.close)
 
     def client(self, transports):
-        """A python3-socketio client through nginx. A WebSocket-only one tries
-        again when its wss connection breaks at once (a known race of
-        python-engineio's two threads on one TLS connection, see
-        test_reverse_proxy.py); a client that starts on polling has one
-        chance, so that a session's request sent to the wrong daemon fails."""
-        attempts = 3 if transports == ["websocket"] else 1
+        """A python3-socketio client through nginx. It tries again when its
+        TLS connection breaks at once (a known race of python-engineio's two
+        threads on one TLS connection, see test_reverse_proxy.py). A session
+        request sent to the wrong daemon cannot hide behind that: nginx's log
+        of every session request is checked by misrouted()."""
+        attempts = 3
         for attempt in range(attempts):
             session = requests.Session()
             session.trust_env = False
@@ -175,6 +190,7 @@ class LoadBalancer(unittest.TestCase):
             self.assertTrue(wait_until(lambda: upgraded.transport() == "websocket", 5),
                             "the upgrade to WebSocket failed through the balancer")
             upgraded.disconnect()
+        self.assertEqual(self.lb.misrouted(), [])
 
         # One daemon killed: new clients of both kinds reach the other.
         survivor = self.daemons[1]
