@@ -40,6 +40,12 @@ bool Daemon::alive() {
     return moved;
 }
 
+ClusterTalkFigures Daemon::cluster_talk_figures() const {
+    if (edge_talk_) return edge_talk_->figures();
+    if (origin_talk_) return origin_talk_->figures();
+    return {};
+}
+
 StatusSources Daemon::status_sources() {
     StatusSources sources;
     sources.status = [this](nlohmann::json& status) {
@@ -50,6 +56,7 @@ StatusSources Daemon::status_sources() {
         if (recorder_) recorder_->report_status(status);
         if (icecast_) icecast_->report_status(status);
         if (cluster_) cluster_->report_status(status);
+        report_cluster_talk(cluster_talk_figures(), figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) status["audio"].update(audio_->status_json());
         if (talk_) status["talk"] = talk_->status_json();
@@ -63,6 +70,7 @@ StatusSources Daemon::status_sources() {
         if (recorder_) recorder_->report(figures);
         if (icecast_) icecast_->report(figures);
         if (cluster_) cluster_->report(figures);
+        report_cluster_talk(cluster_talk_figures(), figures);
         if (loop_monitor_) loop_monitor_->passes().report(figures);
         if (audio_) audio_->report(figures);
         if (talk_) talk_->report(figures);
@@ -145,7 +153,6 @@ void Daemon::run() {
     // EPIPE for the code that writes to it, not the end of the process:
     // lws sends with MSG_NOSIGNAL, libuv's pipes and libshout do not.
     (void)std::signal(SIGPIPE, SIG_IGN);
-    apply_role_limits();
     if (config_.cluster.role == ClusterRole::edge) {
         log::notice(
             "clubvoiced {} starting: config {}, edge of room \"{}\" through {}, no sound card",
@@ -194,6 +201,14 @@ void Daemon::run() {
         loop_.get(), *sio_, config_, access_, *audience_, *talk_,
         [this] { return audio_ ? audio_->capture_level_dbfs() : -120.0F; },
         [this] { return audio_ ? audio_->music_level_dbfs() : -120.0F; });
+    // In a cluster the origin's floor and mixer are the room's: an edge
+    // relays its talkers there.
+    if (edge) {
+        edge_talk_ = std::make_unique<EdgeTalk>(loop_.get(), config_, *sio_, *audience_, *cluster_);
+        talk_->set_relay(edge_talk_.get());
+    } else if (config_.cluster.role == ClusterRole::origin) {
+        origin_talk_ = std::make_unique<OriginTalk>(loop_.get(), config_, *talk_, *cluster_);
+    }
     cluster_->set_clients([this] { return room_->clients(); },
                           [this](std::size_t others) { room_->set_remote_clients(others); });
     web_->set_trusted_proxies(trusted_proxies());
@@ -229,25 +244,12 @@ void Daemon::run() {
     log::notice("stopped");
 }
 
-void Daemon::apply_role_limits() {
-    // Talkers' packets do not travel from an edge to the origin's playback
-    // yet: an edge serves listeners only, and says so rather than accept a
-    // talker nobody would hear.
-    if (config_.cluster.role == ClusterRole::edge && config_.audio.mode != AudioMode::listen) {
-        log::notice(
-            "cluster: this edge serves listeners only (audio.mode {} applies to the "
-            "origin's own clients; talking through an edge is not available yet)",
-            to_string(config_.audio.mode));
-        config_.audio.mode = AudioMode::listen;
-    }
-}
-
 void Daemon::publish_frame(const EncodedFrame& frame, int channels) {
+    cluster_->publish(frame, channels);  // an origin's, to the edges: first, they have a hop more
     audience_->publish(frame);
     stream_->publish(frame.opus, channels);
     recorder_->publish(frame.opus, channels);
     icecast_->publish(frame.opus, channels);
-    cluster_->publish(frame, channels);  // an origin's, to the edges
 }
 
 void Daemon::reload() {
@@ -266,7 +268,6 @@ void Daemon::reload() {
             if (key.needs_restart) key.copy(config_, loaded.config);
         }
         config_ = std::move(loaded.config);
-        apply_role_limits();
         access_ = AccessPolicy(config_.access);
         apply_log_level();
         if (web_) web_->set_trusted_proxies(trusted_proxies());
@@ -312,6 +313,8 @@ void Daemon::stop() {
     if (stream_) stream_->close_all();
     if (recorder_) recorder_->stop();  // the current file ends with its end-of-stream page
     if (icecast_) icecast_->stop();
+    if (edge_talk_) edge_talk_->stop();
+    if (origin_talk_) origin_talk_->stop();
     if (cluster_) cluster_->stop();
     if (web_) web_->begin_shutdown();
 }
@@ -323,6 +326,7 @@ void describe_metrics(MetricWriter& out) {
     Recorder::describe_metrics(out);
     IcecastSource::describe_metrics(out);
     ClusterLink::describe_metrics(out);
+    describe_cluster_talk(out);
     PassTimer().report(out);
     AudioEngine::describe_metrics(out);
     TalkService::describe_metrics(out);

@@ -6,12 +6,14 @@
 #include "audio_engine.hpp"
 #include "cluster_link.hpp"
 #include "config.hpp"
+#include "edge_talk.hpp"
 #include "http_responder.hpp"
 #include "http_routes.hpp"
 #include "http_stream.hpp"
 #include "icecast_source.hpp"
 #include "loop_monitor.hpp"
 #include "music_ducking.hpp"
+#include "origin_talk.hpp"
 #include "recorder.hpp"
 #include "room_namespace.hpp"
 #include "sio_server.hpp"
@@ -37,7 +39,7 @@ class Daemon {
   private:
     void apply_log_level();
     void reload();
-    void apply_role_limits();  // what a cluster role rules out
+    ClusterTalkFigures cluster_talk_figures() const;
     // One encoded frame (the audio engine's, or on an edge the origin's) to
     // everyone who takes the room: listeners, players, files, Icecast, Redis.
     void publish_frame(const EncodedFrame& frame, int channels);
@@ -69,6 +71,9 @@ class Daemon {
     std::unique_ptr<TalkService> talk_;
     std::unique_ptr<MusicDucking> music_;
     std::unique_ptr<RoomNamespace> room_;
+    // After talk_ and cluster_, which they use; stopped before cluster_.
+    std::unique_ptr<EdgeTalk> edge_talk_;
+    std::unique_ptr<OriginTalk> origin_talk_;
     std::unique_ptr<AudioEngine> audio_;
     std::unique_ptr<LoopMonitor> loop_monitor_;
     std::uint64_t last_heartbeat_ = 0;

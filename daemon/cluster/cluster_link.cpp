@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "loop_thread.hpp"
 #include "random_id.hpp"
+#include "talk_message.hpp"
 
 #include <hiredis/hiredis.h>
 #include <opus/opus.h>
@@ -53,6 +54,7 @@ ClusterLink::ClusterLink(uv_loop_t* loop, const Config& config, FrameSink sink)
       config_(config),
       role_(config.cluster.role),
       channel_(channel_of(config)),
+      talk_channel_(talk_channel_of(config.cluster.room)),
       sink_(std::move(sink)),
       node_(random_id()) {
     if (role_ == ClusterRole::standalone) return;
@@ -73,7 +75,7 @@ RedisConnection::Events ClusterLink::events_for(std::string_view which) {
     const bool subscriber = which == "subscriber";
     events.up = [this, subscriber] {
         if (subscriber) {
-            subscriber_->command({"SUBSCRIBE", channel_},
+            subscriber_->command({"SUBSCRIBE", channel_, talk_channel_},
                                  [this](const redisReply* reply) { on_message(reply); });
             return;
         }
@@ -136,6 +138,9 @@ void ClusterLink::publish(const EncodedFrame& frame, int channels) {
     }
     encode_cluster_frame({frame.seq, frame.capture_ms, channels, frame.opus}, message_);
     if (commands_->command({"PUBLISH", channel_, message_})) {
+        // Out before this frame's fan-out to the origin's own listeners,
+        // which the edges' listeners would otherwise wait for.
+        commands_->flush();
         ++counters_.published;
     } else {
         ++counters_.publish_dropped;
@@ -147,12 +152,18 @@ void ClusterLink::on_message(const redisReply* reply) {
     // anything else are not frames.
     if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return;
     const redisReply* kind = reply->element[0];
+    const redisReply* channel = reply->element[1];
     const redisReply* payload = reply->element[2];
     if (kind->type != REDIS_REPLY_STRING || std::string_view(kind->str, kind->len) != "message" ||
-        payload->type != REDIS_REPLY_STRING) {
+        channel->type != REDIS_REPLY_STRING || payload->type != REDIS_REPLY_STRING) {
         return;
     }
-    on_frame(std::string_view(payload->str, payload->len));
+    const std::string_view message(payload->str, payload->len);
+    if (std::string_view(channel->str, channel->len) == talk_channel_) {
+        if (talk_handler_) talk_handler_(message);
+        return;
+    }
+    on_frame(message);
 }
 
 void ClusterLink::on_frame(std::string_view message) {

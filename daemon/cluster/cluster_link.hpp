@@ -52,6 +52,14 @@ class ClusterLink {
     void set_clients(std::function<std::size_t()> local, std::function<void(std::size_t)> remote);
     // The origin: one frame, published to the room's channel.
     void publish(const EncodedFrame& frame, int channels);
+    // The talk of a cluster (OriginTalk, EdgeTalk) goes over the link's
+    // connections: commands (null while standalone), this node's id, and an
+    // edge's messages on the room's talk channel.
+    RedisConnection* commands() { return commands_.get(); }
+    const std::string& node() const { return node_; }
+    void on_talk_message(std::function<void(std::string_view)> handler) {
+        talk_handler_ = std::move(handler);
+    }
     // Closes the Redis connections, for shutdown.
     void stop();
 
@@ -83,6 +91,8 @@ class ClusterLink {
     const Config& config_;
     const ClusterRole role_;
     const std::string channel_;
+    const std::string talk_channel_;
+    std::function<void(std::string_view)> talk_handler_;
     FrameSink sink_;
     const std::string node_;                       // this daemon's entry in the clients hash
     std::unique_ptr<RedisConnection> commands_;    // publishing (origin), counting (both)

@@ -80,11 +80,13 @@ bool is_subscription(std::string_view command) {
 }  // namespace
 
 // A reply handler, given to hiredis as the command's private data. A
-// subscription's stays until the connection ends (hiredis then calls it
-// once more, with no reply).
+// subscription's stays until the connection ends: hiredis keeps it for each
+// channel and then calls it once per channel with no reply, so it counts
+// the channels still holding it.
 struct RedisConnection::Pending {
     Reply reply;
     bool subscription = false;
+    std::size_t holders = 1;
 };
 
 RedisConnection::RedisConnection(uv_loop_t* loop, std::string host, int port, std::string name,
@@ -206,8 +208,9 @@ bool RedisConnection::command(std::initializer_list<std::string_view> args, Repl
     }
     std::unique_ptr<Pending> owned;
     if (reply) {
-        owned =
-            std::make_unique<Pending>(Pending{std::move(reply), is_subscription(*args.begin())});
+        const bool subscription = is_subscription(*args.begin());
+        owned = std::make_unique<Pending>(Pending{
+            std::move(reply), subscription, subscription && args.size() > 2 ? args.size() - 1 : 1});
     }
     Pending* pending = owned.get();
     const int rc = redisAsyncCommandArgv(context_, on_reply, pending, static_cast<int>(argv.size()),
@@ -218,6 +221,10 @@ bool RedisConnection::command(std::initializer_list<std::string_view> args, Repl
         if (pending_++ == 0) since_ms_ = uv_now(loop_);  // the reply clock starts now
     }
     return true;
+}
+
+void RedisConnection::flush() {
+    if (context_ != nullptr && up_) redisAsyncHandleWrite(context_);
 }
 
 void RedisConnection::on_reply(redisAsyncContext* context, void* reply, void* data) noexcept {
@@ -233,7 +240,8 @@ void RedisConnection::on_reply(redisAsyncContext* context, void* reply, void* da
     });
     // A command's handler is done with its reply; a subscription's only when
     // the connection ends (no reply).
-    if (pending != nullptr && (!pending->subscription || r == nullptr)) {
+    if (pending != nullptr &&
+        (!pending->subscription || (r == nullptr && --pending->holders == 0))) {
         std::unique_ptr<Pending>(pending).reset();
     }
 }

@@ -51,6 +51,10 @@ class RedisConnection {
     // Sends one command. False, with nothing sent, while not connected. A
     // `reply` handler stays registered for every reply of a subscription.
     bool command(std::initializer_list<std::string_view> args, Reply reply = {});
+    // Writes what the commands sent so far left in hiredis' buffer now,
+    // rather than when the loop next polls (a socket that takes less keeps
+    // the rest for the poll).
+    void flush();
 
     // Closes the connection for good (shutdown): no more reconnecting.
     void close();

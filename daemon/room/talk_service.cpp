@@ -63,12 +63,20 @@ Talker* TalkService::talker(const std::string& id) {
 }
 
 void TalkService::on_talk(SioSocket& socket, bool on, bool role_allows, const SioAck& ack) {
-    const TalkerId who{socket.id(), name_of(socket.auth())};
+    if (relay_ != nullptr) return relay_->talk(socket, on, role_allows, ack);
+    const TalkAnswer answer = take({socket.id(), name_of(socket.auth())}, on, role_allows);
+    if (ack) ack(nlohmann::json::array({answer.to_json()}));
+}
+
+TalkAnswer TalkService::remote_talk(const TalkerId& who, bool on, bool role_allows) {
+    return take(who, on, role_allows);
+}
+
+TalkAnswer TalkService::take(const TalkerId& who, bool on, bool role_allows) {
     const std::optional<TalkerId> old_holder = holder_copy();
     bool changed = false;
-    const TalkAnswer answer = floor_.request(who, on, role_allows, changed);
+    TalkAnswer answer = floor_.request(who, on, role_allows, changed);
     if (on && answer.granted) {
-        sockets_[who.id] = &socket;
         // Made outside the lock: the mixer thread must not wait on an allocation.
         auto fresh = std::make_unique<Talker>(who, jitter_settings(config_), monotonic_ns());
         auto lock = mixer_.lock();
@@ -89,15 +97,30 @@ void TalkService::on_talk(SioSocket& socket, bool on, bool role_allows, const Si
     } else if (on && !answer.granted) {
         log::debug("talk: {} refused: {}", describe(who), answer.reason);
     }
-    if (ack) ack(nlohmann::json::array({answer.to_json()}));
+    return answer;
 }
 
 void TalkService::on_mic(SioSocket& socket, const room::MicPacket& mic) {
+    if (relay_ != nullptr) return relay_->mic(socket, mic);
+    const auto arrival = file(socket.id(), mic);
+    if (arrival == Talker::Arrival::flooding) close_flooder(socket);
+}
+
+bool TalkService::remote_mic(const std::string& id, const room::MicPacket& mic) {
+    if (file(id, mic) != Talker::Arrival::flooding) return false;
+    ++counters_.floods;
+    log::warning("talk: {} (on an edge): sends audio far faster than real time", id);
+    leave(id);
+    return true;
+}
+
+std::optional<Talker::Arrival> TalkService::file(const std::string& id,
+                                                 const room::MicPacket& mic) {
     auto lock = mixer_.lock();
-    Talker* t = talker(socket.id());
-    if (t == nullptr || t->releasing || !floor_.may_play(socket.id())) {
+    Talker* t = talker(id);
+    if (t == nullptr || t->releasing || !floor_.may_play(id)) {
         ++counters_.mic_refused;  // listen mode, not granted, or not the floor holder
-        return;
+        return std::nullopt;
     }
     const Talker::Arrival arrival = t->arrive(mic.seq, mic.opus, mic.samples, monotonic_ns());
     lock.unlock();
@@ -109,13 +132,11 @@ void TalkService::on_mic(SioSocket& socket, const room::MicPacket& mic) {
             ++counters_.mic_dropped;
             break;
         case Talker::Arrival::over_budget:
+        case Talker::Arrival::flooding:  // the caller closes the flooder
             ++counters_.over_budget;
-            break;
-        case Talker::Arrival::flooding:
-            ++counters_.over_budget;
-            close_flooder(socket);
             break;
     }
+    return arrival;
 }
 
 void TalkService::close_flooder(SioSocket& socket) {
@@ -127,10 +148,17 @@ void TalkService::close_flooder(SioSocket& socket) {
 }
 
 void TalkService::on_disconnect(SioSocket& socket) {
-    const std::string& id = socket.id();
+    if (relay_ != nullptr) return relay_->left(socket);
+    leave(socket.id());
+}
+
+void TalkService::remote_leave(const std::string& id) {
+    leave(id);
+}
+
+void TalkService::leave(const std::string& id) {
     const std::optional<TalkerId> old_holder = holder_copy();
     const bool changed = floor_.remove(id);
-    sockets_.erase(id);
     std::unique_ptr<Talker> gone;  // freed after the lock is let go
     {
         auto lock = mixer_.lock();
@@ -171,12 +199,15 @@ void TalkService::floor_changed(const std::optional<TalkerId>& old_holder) {
 }
 
 void TalkService::broadcast_state() {
+    nlohmann::json state = floor_.state_json();
+    if (state_listener_) state_listener_(state);
     sio::Packet packet{sio::PacketType::event, "/", std::nullopt,
-                       nlohmann::json::array({"talk_state", floor_.state_json()})};
+                       nlohmann::json::array({"talk_state", std::move(state)})};
     server_.broadcast("/", make_outgoing(packet));
 }
 
 void TalkService::apply() {
+    if (relay_ != nullptr) return;  // an edge: the origin's floor is the room's
     const std::optional<TalkerId> old_holder = holder_copy();
     const bool changed =
         floor_.set_mode(config_.audio.mode, static_cast<std::size_t>(config_.talk.max_talkers));

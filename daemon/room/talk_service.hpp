@@ -1,7 +1,9 @@
 // Talking back: `talk` requests and the floor, and `mic` packets into each
 // talker's jitter buffer. The talkers themselves belong to the TalkMixer,
 // which plays them out on a thread of its own; every use of them here holds
-// the mixer's lock. Thread: loop.
+// the mixer's lock. In a cluster the origin's TalkService is the room's: its
+// floor and mixer also take the talkers of edges (the remote_* calls), and an
+// edge's hands its clients' talk to a TalkRelay. Thread: loop.
 #pragma once
 
 #include "audience.hpp"
@@ -11,6 +13,7 @@
 #include "sio_server.hpp"
 #include "talk_floor.hpp"
 #include "talk_mixer.hpp"
+#include "talk_relay.hpp"
 #include "uv_handles.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,6 +41,21 @@ class TalkService {
     void on_talk(SioSocket& socket, bool on, bool role_allows, const SioAck& ack);
     void on_mic(SioSocket& socket, const room::MicPacket& mic);
     void on_disconnect(SioSocket& socket);
+    // An edge: this node's talk goes to the origin through `relay` (it
+    // outlives the service's use of it).
+    void set_relay(TalkRelay* relay) { relay_ = relay; }
+
+    // The origin's side of a talker on an edge, by its client id: the same
+    // floor and mixer as a local client's. remote_mic is true when the
+    // talker floods (the edge should close it; it has left the floor here).
+    TalkAnswer remote_talk(const TalkerId& who, bool on, bool role_allows);
+    bool remote_mic(const std::string& id, const room::MicPacket& mic);
+    void remote_leave(const std::string& id);
+    // Told every new talk_state (the origin passes it on to the edges).
+    void on_state(std::function<void(const nlohmann::json& state)> listener) {
+        state_listener_ = std::move(listener);
+    }
+    nlohmann::json state_json() const { return floor_.state_json(); }
     // The configuration changed (reload): mode, limits, jitter settings.
     void apply();
     // The mixer thread: started once the playback ring exists, stopped before it goes.
@@ -66,6 +84,10 @@ class TalkService {
     nlohmann::json status_json() const;
 
   private:
+    TalkAnswer take(const TalkerId& who, bool on, bool role_allows);
+    // The packet filed into its talker's buffer; nullopt when refused.
+    std::optional<Talker::Arrival> file(const std::string& id, const room::MicPacket& mic);
+    void leave(const std::string& id);
     void broadcast_state();
     // Re-subscribes a muted old holder, mutes a new one, broadcasts talk_state.
     void floor_changed(const std::optional<TalkerId>& old_holder);
@@ -85,7 +107,8 @@ class TalkService {
     Audience& audience_;
     TalkFloor floor_;
     TalkMixer mixer_;
-    std::map<std::string, SioSocket*> sockets_;  // of the talkers, while connected
+    TalkRelay* relay_ = nullptr;
+    std::function<void(const nlohmann::json&)> state_listener_;
     UvTimer housekeeping_;
 
     struct Counters {
