@@ -34,7 +34,8 @@ EioServer::EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler,
       handler_(handler),
       responder_(responder),
       stream_(options_.stream_capacity, options_.stream_lag_close_ms),
-      limits_(options_.limits) {}
+      limits_(options_.limits),
+      walk_(make_check(loop, [this] { walk_stream(); })) {}
 
 EioServer::~EioServer() {
     close_all("server stopped");
@@ -140,40 +141,6 @@ void EioServer::send(EioSession& session, OutgoingPtr packet) {
         return;
     }
     request_write(session);
-}
-
-void EioServer::publish(OutgoingPtr packet) {
-    assert_on_loop();
-    stream_.push(std::move(packet));
-    const std::uint64_t now = uv_now(loop_);
-    std::vector<EioSession*> too_slow;
-    std::vector<EioSession*> broken;
-    for (auto& [sid, session] : sessions_) {
-        if (!session->stream) continue;
-        if (!stream_.keeps_up(*session->stream, now)) {
-            too_slow.push_back(session.get());
-            continue;
-        }
-        switch (try_write_stream(*session)) {
-            case StreamWrite::done:
-                break;
-            case StreamWrite::needs_callback:
-                request_write(*session);
-                break;
-            case StreamWrite::failed:
-                broken.push_back(session.get());
-                break;
-        }
-    }
-    // Closed only now: closing erases from sessions_, which the loop above walks.
-    for (EioSession* session : broken) close(*session, "write failed");
-    for (EioSession* session : too_slow) {
-        ++counters_.lag_disconnects;
-        log::warning("engine.io: {} ({}): closed, took no audio for {} ms ({} packets dropped)",
-                     session->sid, session->peer, now - session->stream->lagging_since_ms,
-                     stream_.lost(*session->stream));
-        close(*session, "too slow");
-    }
 }
 
 void EioServer::subscribe(EioSession& session) {
@@ -395,6 +362,7 @@ void EioServer::close_all(std::string_view reason) {
     while (!sessions_.empty()) close(*sessions_.begin()->second, reason);
     dead_.clear();
     reaper_.close();
+    walk_.close();
 }
 
 }  // namespace clubvoice

@@ -116,8 +116,13 @@ class EioServer final : public ConnectionHandler {
     EioSession& open_session(lws* wsi, EioSession::Transport transport, const IpAddress& client);
     void handle_packet(EioSession& session, const eio::Packet& packet, bool via_ws);
     void request_write(EioSession& session);
+    // The stream fan-out (eio_publish.cpp): one walk over the listeners per
+    // loop iteration that published; a listener's pending packets (up to a
+    // few) in one write: 1 written, 0 nothing pending, -1 failed.
+    void walk_stream();
     enum class StreamWrite { done, needs_callback, failed };
     StreamWrite try_write_stream(EioSession& session);
+    int write_stream(EioSession& session);
     bool has_output(const EioSession& session) const;
     std::string drain_payload(EioSession& session);
     void schedule_ping(EioSession& session);
@@ -140,7 +145,10 @@ class EioServer final : public ConnectionHandler {
     std::vector<std::unique_ptr<EioSession>> dead_;  // freed on the next loop pass
     UvTimer reaper_;
     StreamFanout<OutgoingPtr> stream_;
+    std::string batch_;  // a late listener's packets, joined for one write
     ConnectionLimits limits_;
+    UvCheck walk_;  // runs walk_stream() once after an iteration that published
+    bool walk_due_ = false;
     std::size_t freed_since_trim_ = 0;
     EioCounters counters_;
 };

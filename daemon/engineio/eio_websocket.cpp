@@ -4,6 +4,7 @@
 
 #include "lws_request.hpp"
 #include "protocol_error.hpp"
+#include "ws_bytes.hpp"
 
 #include <optional>
 
@@ -33,12 +34,7 @@ void limit_unsent(lws* wsi) {
 constexpr int kWritesPerCallback = 32;
 
 int write_raw(lws* wsi, const OutgoingPacket& packet) {
-    // Both frames of an event in one write: lws sends LWS_WRITE_RAW bytes
-    // unframed on a WebSocket (no extensions are negotiated), and server
-    // frames are unmasked, so the prebuilt bytes are already the wire bytes.
-    auto* data = reinterpret_cast<unsigned char*>(const_cast<char*>(packet.ws_bytes().data()));
-    int n = lws_write(wsi, data, packet.ws_size(), LWS_WRITE_RAW);
-    return n < 0 ? -1 : 0;
+    return write_ws_bytes(wsi, packet.ws_bytes());
 }
 
 }  // namespace
@@ -120,19 +116,6 @@ int EioServer::on_ws_receive(lws* wsi, WsiState& state, std::string_view data) {
 // re-registers the fd on every change of interest), which limited the daemon
 // to well under 1,000 listeners; now it asks only when the kernel pushed back
 // or control packets wait.
-EioServer::StreamWrite EioServer::try_write_stream(EioSession& session) {
-    if (session.transport != EioSession::Transport::websocket || session.ws == nullptr ||
-        session.upgrading || session.write_requested || !session.control.empty() ||
-        lws_partial_buffered(session.ws) != 0) {
-        return StreamWrite::needs_callback;
-    }
-    const OutgoingPtr* item = stream_.take(*session.stream);
-    if (item == nullptr) return StreamWrite::done;
-    if (write_raw(session.ws, **item) != 0) return StreamWrite::failed;
-    bool more = stream_.pending(*session.stream) || lws_partial_buffered(session.ws) != 0;
-    return more ? StreamWrite::needs_callback : StreamWrite::done;
-}
-
 int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
     EioSession* session = session_of(state);
     if (session == nullptr) return -1;
@@ -152,16 +135,17 @@ int EioServer::on_ws_writeable(lws* wsi, WsiState& state) {
     // the direct writes of publish(), instead of paying a poll-interest change
     // (epoll_ctl) per packet, which at 2,000 listeners kept the loop saturated.
     for (int i = 0; i < kWritesPerCallback; ++i) {
-        OutgoingPtr item;
+        int wrote = 0;
         if (!session->control.empty()) {
-            item = std::move(session->control.front());
+            OutgoingPtr item = std::move(session->control.front());
             session->control.pop_front();
             session->control_bytes -= item->ws_size();
+            wrote = write_raw(wsi, *item) != 0 ? -1 : 1;
         } else if (session->stream) {
-            if (const OutgoingPtr* next = stream_.take(*session->stream)) item = *next;
+            wrote = write_stream(*session);
         }
-        if (!item) break;  // done (or a spare callback)
-        if (write_raw(wsi, *item) != 0) return -1;
+        if (wrote < 0) return -1;
+        if (wrote == 0) break;                      // done (or a spare callback)
         if (lws_partial_buffered(wsi) != 0) break;  // the kernel pushed back: lws holds the rest
     }
     if (has_output(*session) || lws_partial_buffered(wsi) != 0) request_write(*session);

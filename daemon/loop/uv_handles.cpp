@@ -23,6 +23,21 @@ void restart_timer(UvTimer& timer, uint64_t ms) {
     uv_check(uv_timer_start(timer.get(), &UvTimer::trampoline<>, ms, 0), "uv_timer_start");
 }
 
+UvCheck make_check(uv_loop_t* loop, UvCheck::Callback cb) {
+    UvCheck check(std::move(cb));
+    uv_check(uv_check_init(loop, check.get()), "uv_check_init");
+    check.mark_initialised();
+    return check;
+}
+
+void run_after_poll(UvCheck& check) {
+    uv_check(uv_check_start(check.get(), &UvCheck::trampoline<>), "uv_check_start");
+}
+
+void stop_check(UvCheck& check) {
+    uv_check(uv_check_stop(check.get()), "uv_check_stop");
+}
+
 UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb) {
     UvSignal sig(std::move(cb));
     uv_check(uv_signal_init(loop, sig.get()), "uv_signal_init");

@@ -107,6 +107,7 @@ class UvHandle {
 using UvTimer = UvHandle<uv_timer_t>;
 using UvSignal = UvHandle<uv_signal_t>;
 using UvAsync = UvHandle<uv_async_t>;
+using UvCheck = UvHandle<uv_check_t>;
 
 // Convenience constructors that initialise and start a handle. Timers count
 // from the current time: libuv's cached loop time can be far behind when a
@@ -115,5 +116,10 @@ UvTimer start_timer(uv_loop_t* loop, uint64_t first_ms, uint64_t repeat_ms, UvTi
 // Starts an existing timer again, once, `ms` from now.
 void restart_timer(UvTimer& timer, uint64_t ms);
 UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb);
+// A check handle, initialised and stopped: run_after_poll() has it call back
+// once, right after this loop iteration's I/O callbacks.
+UvCheck make_check(uv_loop_t* loop, UvCheck::Callback cb);
+void run_after_poll(UvCheck& check);
+void stop_check(UvCheck& check);
 
 }  // namespace clubvoice

@@ -9,7 +9,10 @@ bursts (200 ms on, 100 ms off; tests/tools/opus_packets) in real time. The
 ALSA `file` playback device writes what is played; each burst's onset there,
 plus the device buffer (audio.buffer_ms) written ahead of the clock, minus
 when the burst was sent, is one latency sample. A gap is a 5 ms block inside
-a burst under 5 % of the tone's level. Prints a table; not a test.
+a burst under 5 % of the tone's level. The listeners' side over the same
+8 s: the `audio` events they got against what they should have (every frame
+to every listener), the gaps in their seqs, their p99 arrival - `t`, and the
+frames the capture ring lost to a late loop. Prints a table; not a test.
 
   /usr/bin/python3 tests/bench/talk_latency.py [--build build] [--listeners 0,1000,2000]
       [--settings "default,low latency"]"""
@@ -79,13 +82,21 @@ def measure(harness, talk, build, extra, buffer_ms, listeners):
         c.talk(True)
         packets = talk.tone_packets(1000, SECONDS, AMPLITUDE, bursts=True)
         start = os.path.getsize(d.playback_path) // 2
+        if gen is not None:
+            gen.stdin.write("start\n")
+            gen.stdin.flush()
         c.send(packets)
+        heard = None
+        if gen is not None:
+            gen.stdin.write("stop\n")
+            gen.stdin.flush()
+            heard = json.loads(gen.stdout.readline())
         time.sleep(0.5)
         c.close()
         x = np.fromfile(d.playback_path, dtype="<i2")[start:] / 32768.0
         latencies, gaps = analyse(x, 0, buffer_ms)
         status = d.get_json("/status")[1]
-        return latencies, gaps, status
+        return latencies, gaps, status, heard
     finally:
         if gen is not None:
             gen.kill()
@@ -106,15 +117,24 @@ def main():
     with open("/proc/loadavg") as f:
         print("load average before:", " ".join(f.read().split()[:3]))
     print(f"{'settings':12} {'listeners':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'gaps ms':>8} {'talk_gaps':>9} {'loop max ms':>11}")
+          f"{'gaps ms':>8} {'talk_gaps':>9} {'loop max ms':>11} {'events (expected)':>19} "
+          f"{'seq gaps':>8} {'arr-t p99':>9} {'overruns':>8}")
     for name in args.settings.split(","):
         extra, buffer_ms = SETTINGS[name]
         for n in [int(v) for v in args.listeners.split(",")]:
-            lat, gaps, status = measure(harness, talk, args.build, extra, buffer_ms, n)
+            lat, gaps, status, heard = measure(harness, talk, args.build, extra, buffer_ms, n)
             p50, p99 = np.percentile(lat, [50, 99]) if lat else (float("nan"),) * 2
+            frame_ms = status["audio"]["encoder"]["frame_ms"]
+            if heard:
+                expected = round(n * heard["seconds"] * 1000 / frame_ms)
+                listeners = (f"{heard['events']:>10d} ({expected:>6d}) {heard['gaps']:8d} "
+                             f"{heard['delay_p99_us'] / 1000:9.1f}")
+            else:
+                listeners = f"{'-':>19} {'-':>8} {'-':>9}"
             print(f"{name:12} {n:9d} {p50:7.0f} {p99:7.0f} {max(lat or [0]):7.0f} {gaps:8d} "
                   f"{status['audio']['playback']['talk_gaps_total']:9d} "
-                  f"{status['loop']['longest_pass_ms']:11.1f}")
+                  f"{status['loop']['longest_pass_ms']:11.1f} {listeners} "
+                  f"{status['audio']['capture']['overruns_total']:8d}")
             sys.stdout.flush()
     print(json.dumps({"note": "latency = burst onset in the playback file + audio.buffer_ms"}))
 
