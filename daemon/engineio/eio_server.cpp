@@ -35,7 +35,8 @@ EioServer::EioServer(uv_loop_t* loop, EioOptions options, EioHandler& handler,
       responder_(responder),
       stream_(options_.stream_capacity, options_.stream_lag_close_ms),
       limits_(options_.limits),
-      walk_(make_check(loop, [this] { walk_stream(); })) {}
+      walk_(make_check(loop, [this] { walk_stream(); })),
+      walk_idle_(make_idle(loop, [] {})) {}
 
 EioServer::~EioServer() {
     close_all("server stopped");
@@ -296,6 +297,7 @@ void EioServer::close(EioSession& session, std::string_view reason) {
     // The transport must be released whatever the layer above does.
     run_guarded(session.sid, [&] { handler_.on_close(session, reason); });
     unsubscribe(session);
+    leave_walk(session);
     session.heartbeat.close();
     if (session.ws != nullptr) {
         // A connection without a session closes at its next writeable callback,
@@ -363,6 +365,7 @@ void EioServer::close_all(std::string_view reason) {
     dead_.clear();
     reaper_.close();
     walk_.close();
+    walk_idle_.close();
 }
 
 }  // namespace clubvoice

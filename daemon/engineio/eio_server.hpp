@@ -120,6 +120,8 @@ class EioServer final : public ConnectionHandler {
     // loop iteration that published; a listener's pending packets (up to a
     // few) in one write: 1 written, 0 nothing pending, -1 failed.
     void walk_stream();
+    void start_walk();                     // the listeners to write, as of now
+    void leave_walk(EioSession& session);  // a session closed mid-walk
     enum class StreamWrite { done, needs_callback, failed };
     StreamWrite try_write_stream(EioSession& session);
     int write_stream(EioSession& session);
@@ -147,8 +149,12 @@ class EioServer final : public ConnectionHandler {
     StreamFanout<OutgoingPtr> stream_;
     std::string batch_;  // a late listener's packets, joined for one write
     ConnectionLimits limits_;
-    UvCheck walk_;  // runs walk_stream() once after an iteration that published
+    UvCheck walk_;      // runs walk_stream() after an iteration's I/O, while a walk is due
+    UvIdle walk_idle_;  // keeps the poll between two slices of a walk from waiting
     bool walk_due_ = false;
+    bool walk_again_ = false;  // published during a walk: another walk follows
+    std::vector<EioSession*> walk_list_;
+    std::size_t walk_at_ = 0;
     std::size_t freed_since_trim_ = 0;
     EioCounters counters_;
 };

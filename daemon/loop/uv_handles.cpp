@@ -38,6 +38,21 @@ void stop_check(UvCheck& check) {
     uv_check(uv_check_stop(check.get()), "uv_check_stop");
 }
 
+UvIdle make_idle(uv_loop_t* loop, UvIdle::Callback cb) {
+    UvIdle idle(std::move(cb));
+    uv_check(uv_idle_init(loop, idle.get()), "uv_idle_init");
+    idle.mark_initialised();
+    return idle;
+}
+
+void run_each_pass(UvIdle& idle) {
+    uv_check(uv_idle_start(idle.get(), &UvIdle::trampoline<>), "uv_idle_start");
+}
+
+void stop_idle(UvIdle& idle) {
+    uv_check(uv_idle_stop(idle.get()), "uv_idle_stop");
+}
+
 UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb) {
     UvSignal sig(std::move(cb));
     uv_check(uv_signal_init(loop, sig.get()), "uv_signal_init");

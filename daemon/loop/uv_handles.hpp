@@ -108,6 +108,7 @@ using UvTimer = UvHandle<uv_timer_t>;
 using UvSignal = UvHandle<uv_signal_t>;
 using UvAsync = UvHandle<uv_async_t>;
 using UvCheck = UvHandle<uv_check_t>;
+using UvIdle = UvHandle<uv_idle_t>;
 
 // Convenience constructors that initialise and start a handle. Timers count
 // from the current time: libuv's cached loop time can be far behind when a
@@ -121,5 +122,10 @@ UvSignal watch_signal(uv_loop_t* loop, int signum, UvSignal::Callback cb);
 UvCheck make_check(uv_loop_t* loop, UvCheck::Callback cb);
 void run_after_poll(UvCheck& check);
 void stop_check(UvCheck& check);
+// An idle handle, initialised and stopped. While it runs (run_each_pass)
+// the loop's poll does not wait: I/O is still read between passes.
+UvIdle make_idle(uv_loop_t* loop, UvIdle::Callback cb);
+void run_each_pass(UvIdle& idle);
+void stop_idle(UvIdle& idle);
 
 }  // namespace clubvoice
