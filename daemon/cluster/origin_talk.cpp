@@ -155,8 +155,25 @@ void OriginTalk::tick() {
             talk_.remote_leave(id);
         }
     }
-    if (++ticks_ % kStateEvery == 0) {
-        publish({TalkOut::Kind::state, {}, {}, {}, 0, talk_.state_json()});
+    const nlohmann::json state = talk_.state_json();
+    forget_released(state);
+    if (++ticks_ % kStateEvery == 0) publish({TalkOut::Kind::state, {}, {}, {}, 0, state});
+}
+
+void OriginTalk::forget_released(const nlohmann::json& state) {
+    // A talker that let go (or was released for silence) leaves the floor
+    // here, and its edge forgets it, so no departure will come for it.
+    std::set<std::string> talking;
+    for (const auto& t : state["talkers"]) talking.insert(t["id"].get<std::string>());
+    for (auto it = owners_.begin(); it != owners_.end();) {
+        if (talking.count(it->first) != 0) {
+            ++it;
+            continue;
+        }
+        if (auto edge = edges_.find(it->second); edge != edges_.end()) {
+            edge->second.talkers.erase(it->first);
+        }
+        it = owners_.erase(it);
     }
 }
 

@@ -47,6 +47,7 @@ class OriginTalk {
     void on_message(std::string_view message);
     void publish(const TalkOut& message);
     void tick();  // edges gone silent; the state repeated
+    void forget_released(const nlohmann::json& state);
 
     uv_loop_t* loop_;
     TalkService& talk_;

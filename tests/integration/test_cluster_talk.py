@@ -92,6 +92,10 @@ class ClusterTalk(unittest.TestCase):
             self.assertTrue(wait_until(lambda c=c: c.states and not c.states[-1]["talkers"], 3),
                             c.states)
         self.assertEqual(self.talk_figures(origin)["requests"], 2)
+        # The origin forgets a talker that let go (its edge sends no departure for it).
+        self.assertTrue(wait_until(lambda: self.talk_figures(origin)["talkers"] == 0, 3),
+                        self.talk_figures(origin))
+        self.assertEqual(self.talk_figures(edge)["talkers"], 0)
 
     def test_half_mode_floor_is_one_for_the_whole_cluster(self):
         origin = self.daemon("origin", "half")
