@@ -114,8 +114,8 @@ void EdgeTalk::left(SioSocket& socket) {
     std::erase_if(pending_, [&](const auto& entry) { return entry.second.id == id; });
     if (talkers_.find(id) == talkers_.end()) return;
     let_go(id);
-    (void)send(about(TalkIn::Kind::leave,
-                     id));  // if it cannot go, the origin lets the talker go with this edge
+    // If this cannot go, the origin lets the talker go with this edge's silence.
+    (void)send(about(TalkIn::Kind::leave, id));
 }
 
 void EdgeTalk::let_go(const std::string& id) {
