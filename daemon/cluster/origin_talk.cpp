@@ -5,6 +5,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <set>
 #include <vector>
 
 namespace clubvoice {
@@ -83,8 +84,7 @@ void OriginTalk::on_message(std::string_view message) {
         return;
     }
     TalkIn& m = *decoded;
-    Edge& edge = edges_[m.node];
-    edge.seen_ms = uv_now(loop_);
+    seen_ms_[m.node] = uv_now(loop_);
     if (m.kind == TalkIn::Kind::alive) return;
     // An edge speaks for its own clients only.
     auto owner = owners_.find(m.id);
@@ -97,10 +97,7 @@ void OriginTalk::on_message(std::string_view message) {
         case TalkIn::Kind::talk: {
             ++counters_.requests;
             const TalkAnswer answer = talk_.remote_talk({m.id, m.name}, m.on, m.allowed);
-            if (m.on && answer.granted) {
-                edge.talkers.insert(m.id);
-                owners_[m.id] = m.node;
-            }
+            if (m.on && answer.granted) owners_[m.id] = m.node;
             publish({TalkOut::Kind::answer, m.node, m.id, {}, m.req, answer.to_json()});
             break;
         }
@@ -109,7 +106,6 @@ void OriginTalk::on_message(std::string_view message) {
             ++counters_.mic_packets;
             if (talk_.remote_mic(m.id, m.mic)) {
                 ++counters_.floods;
-                edge.talkers.erase(m.id);
                 owners_.erase(m.id);
                 publish({TalkOut::Kind::close,
                          m.node,
@@ -121,7 +117,6 @@ void OriginTalk::on_message(std::string_view message) {
             break;
         case TalkIn::Kind::leave:
             if (!theirs) break;
-            edge.talkers.erase(m.id);
             owners_.erase(m.id);
             talk_.remote_leave(m.id);
             break;
@@ -138,18 +133,21 @@ void OriginTalk::publish(const TalkOut& message) {
 
 void OriginTalk::tick() {
     const std::uint64_t now = uv_now(loop_);
-    for (auto it = edges_.begin(); it != edges_.end();) {
-        if (now - it->second.seen_ms < kEdgeSilenceMs) {
+    for (auto it = seen_ms_.begin(); it != seen_ms_.end();) {
+        if (now - it->second < kEdgeSilenceMs) {
             ++it;
             continue;
         }
-        const std::set<std::string> talkers = std::move(it->second.talkers);
+        std::vector<std::string> talkers;
+        for (const auto& [id, edge] : owners_) {
+            if (edge == it->first) talkers.push_back(id);
+        }
         if (!talkers.empty()) {
             ++counters_.edges_lost;
             log::warning("cluster: edge {} silent for {} ms: its {} talker(s) let go", it->first,
                          kEdgeSilenceMs, talkers.size());
         }
-        it = edges_.erase(it);
+        it = seen_ms_.erase(it);
         for (const auto& id : talkers) {
             owners_.erase(id);
             talk_.remote_leave(id);
@@ -165,16 +163,7 @@ void OriginTalk::forget_released(const nlohmann::json& state) {
     // here, and its edge forgets it, so no departure will come for it.
     std::set<std::string> talking;
     for (const auto& t : state["talkers"]) talking.insert(t["id"].get<std::string>());
-    for (auto it = owners_.begin(); it != owners_.end();) {
-        if (talking.count(it->first) != 0) {
-            ++it;
-            continue;
-        }
-        if (auto edge = edges_.find(it->second); edge != edges_.end()) {
-            edge->second.talkers.erase(it->first);
-        }
-        it = owners_.erase(it);
-    }
+    std::erase_if(owners_, [&](const auto& owner) { return talking.count(owner.first) == 0; });
 }
 
 ClusterTalkFigures OriginTalk::figures() const {

@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 namespace clubvoice {
@@ -38,10 +37,6 @@ class OriginTalk {
     ClusterTalkFigures figures() const;
 
   private:
-    struct Edge {
-        std::uint64_t seen_ms = 0;
-        std::set<std::string> talkers;
-    };
     void pop();  // the next messages off the list
     void take(const redisReply* reply);
     void on_message(std::string_view message);
@@ -55,8 +50,8 @@ class OriginTalk {
     const std::string list_;
     const std::string channel_;
     std::unique_ptr<RedisConnection> reader_;
-    std::map<std::string, Edge> edges_;
-    std::map<std::string, std::string> owners_;  // a remote talker's edge
+    std::map<std::string, std::uint64_t> seen_ms_;  // each edge's last message (uv_now)
+    std::map<std::string, std::string> owners_;     // a remote talker's edge
     std::uint64_t ticks_ = 0;
     bool stopped_ = false;
     ClusterTalkFigures counters_;
